@@ -1,0 +1,125 @@
+"""`igconnect config`: read and change settings."""
+
+from __future__ import annotations
+
+import typer
+
+from igconnect.cli import context as cli_context
+
+config_app = typer.Typer(
+    help="Show and change settings (file, environment overrides, defaults).", no_args_is_help=True
+)
+
+_SECRET_WORDS = ("secret", "token", "password")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(config_app, name="config")
+
+
+@config_app.command("path")
+def path_command(
+    ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help="Output JSON.")
+) -> None:
+    """Print where the settings file is (and, with -v or --json, the data and state dirs)."""
+    obj = cli_context.get(ctx)
+    paths = obj.runtime.paths
+    if obj.wants_json(json_output):
+        obj.emit_json(
+            {
+                "config_file": str(paths.config_file),
+                "data_dir": str(paths.data_dir),
+                "state_dir": str(paths.state_dir),
+            }
+        )
+        return
+    obj.out.print(str(paths.config_file))
+    obj.detail(f"data dir: {paths.data_dir}")
+    obj.detail(f"state dir: {paths.state_dir}")
+
+
+@config_app.command("show")
+def show_command(
+    ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help="Output JSON.")
+) -> None:
+    """Show every setting with its value and where the value comes from. Never shows a secret."""
+    from igconnect.settings import SETTINGS
+
+    obj = cli_context.get(ctx)
+    settings = obj.runtime.settings
+    rows = []
+    for key, setting in SETTINGS.items():
+        value, source = settings.get_with_source(key)
+        rows.append({"key": key, "value": value, "source": source, "env": setting.env})
+    if obj.wants_json(json_output):
+        obj.emit_json({"file": str(obj.runtime.paths.config_file), "settings": rows})
+        return
+    from rich.table import Table
+
+    table = Table(title=str(obj.runtime.paths.config_file), title_justify="left")
+    for column in ("setting", "value", "from", "environment variable"):
+        table.add_column(column)
+    for row in rows:
+        value = "" if row["value"] is None else str(row["value"]).lower() if isinstance(
+            row["value"], bool
+        ) else str(row["value"])
+        table.add_row(row["key"], value, row["source"], row["env"])
+    obj.out.print(table)
+
+
+@config_app.command("get")
+def get_command(ctx: typer.Context, key: str = typer.Argument(..., help="Setting name.")) -> None:
+    """Print one setting's value (nothing when it is unset).
+
+    Example: igconnect config get graph_version
+    """
+    obj = cli_context.get(ctx)
+    _refuse_secret(key)
+    value = obj.runtime.settings.get(key)
+    if value is not None:
+        obj.out.print(str(value).lower() if isinstance(value, bool) else str(value))
+
+
+@config_app.command("set")
+def set_command(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="Setting name."),
+    value: str = typer.Argument(..., help="New value."),
+) -> None:
+    """Change a setting in the settings file.
+
+    Example: igconnect config set login_port 8766
+    """
+    from igconnect.settings import SETTINGS, set_value
+
+    obj = cli_context.get(ctx)
+    _refuse_secret(key)
+    with obj.runtime.edit() as doc:
+        typed = set_value(doc, key, value)
+    obj.success(f"{key} = {typed}")
+    env = SETTINGS[key].env
+    if obj.runtime.environ.get(env):
+        obj.warn(f"{env} is set in the environment and overrides this value")
+
+
+@config_app.command("unset")
+def unset_command(ctx: typer.Context, key: str = typer.Argument(..., help="Setting name.")) -> None:
+    """Remove a setting from the file, so its default applies again."""
+    from igconnect.settings import unset_value
+
+    obj = cli_context.get(ctx)
+    _refuse_secret(key)
+    with obj.runtime.edit() as doc:
+        removed = unset_value(doc, key)
+    obj.success(f"{key} reset to its default" if removed else f"{key} was not set")
+
+
+def _refuse_secret(key: str) -> None:
+    from igconnect.errors import UsageError
+    from igconnect.settings import SETTINGS
+
+    if key not in SETTINGS and any(word in key.lower() for word in _SECRET_WORDS):
+        raise UsageError(
+            f"'{key}' is a secret, not a setting; secrets never go in the settings file",
+            hint="use `igconnect app set` for the app secret and `igconnect login` for tokens",
+        )

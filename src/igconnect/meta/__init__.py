@@ -1,0 +1,1 @@
+"""Everything that talks to Meta: the HTTP client, its errors, OAuth and the metric catalogue."""

@@ -1,0 +1,358 @@
+"""The one door to configuration: the table of known settings and the TOML settings file.
+
+Values resolve in this order: environment variable (`IGCONNECT_<KEY>`), settings file, default. The
+file is edited with tomlkit so the user's comments and order survive, under a file lock, and replaced
+atomically. A file that cannot be read is never overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from igconnect.errors import ConfigError, NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from tomlkit import TOMLDocument
+
+FORMAT_VERSION = 1
+LOCK_TIMEOUT_SECONDS = 10.0
+# Tables of the settings file that are not settings (owned by connections.py and trackers.py).
+DATA_TABLES = ("connections", "trackers")
+
+_HEADER = (
+    "igconnect settings. Change them with `igconnect config set KEY VALUE`.\n"
+    "Secrets (tokens, the app secret) are never stored in this file."
+)
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    kind: str  # str, int, float, bool, choice, url, version, path
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def env(self) -> str:
+        return "IGCONNECT_" + self.key.upper()
+
+    def parse(self, raw: str, *, origin: str) -> Any:
+        """Turn text from the command line or the environment into a value of this setting."""
+        raw = raw.strip()
+        if self.kind == "bool":
+            lowered = raw.lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ConfigError(f"{origin}: '{raw}' is not true or false")
+        if self.kind in ("int", "float"):
+            try:
+                number: float = int(raw) if self.kind == "int" else float(raw)
+            except ValueError:
+                what = "a whole number" if self.kind == "int" else "a number"
+                raise ConfigError(f"{origin}: '{raw}' is not {what}") from None
+            return self.check(number, origin=origin)
+        return self.check(raw, origin=origin)
+
+    def check(self, value: Any, *, origin: str) -> Any:
+        """Validate a value already typed (from the TOML file, or parsed)."""
+        if value is None:
+            return None
+        if self.kind == "bool":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{origin}: expected true or false, got {value!r}")
+            return value
+        if self.kind in ("int", "float"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"{origin}: expected a number, got {value!r}")
+            if self.kind == "int" and not float(value).is_integer():
+                raise ConfigError(f"{origin}: expected a whole number, got {value!r}")
+            if self.minimum is not None and value < self.minimum:
+                raise ConfigError(f"{origin}: {value} is below the minimum {self.minimum:g}")
+            if self.maximum is not None and value > self.maximum:
+                raise ConfigError(f"{origin}: {value} is above the maximum {self.maximum:g}")
+            return int(value) if self.kind == "int" else float(value)
+        if not isinstance(value, str):
+            raise ConfigError(f"{origin}: expected text, got {value!r}")
+        value = str(value)
+        if self.kind == "choice" and value not in self.choices:
+            raise ConfigError(f"{origin}: '{value}' is not one of {', '.join(self.choices)}")
+        if self.kind == "url" and not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+            raise ConfigError(f"{origin}: '{value}' is not an http(s) URL")
+        if self.kind == "version" and not re.fullmatch(r"v\d+\.\d+", value):
+            raise ConfigError(f"{origin}: '{value}' is not a Graph API version such as v25.0")
+        if self.kind == "url":
+            value = value.rstrip("/")
+        return value
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in [
+        Setting("app_id", "str", None, "Meta app id (the secret lives in the secret store)"),
+        Setting(
+            "token_store",
+            "choice",
+            "keyring",
+            "where tokens and the app secret are kept: the OS keyring, or an opt-in 0600 file",
+            choices=("keyring", "file"),
+        ),
+        Setting("keyring_timeout", "float", 5.0, "seconds to wait for the keyring", minimum=0.1),
+        Setting("graph_url", "url", "https://graph.facebook.com", "Graph API (Facebook Login)"),
+        Setting("facebook_url", "url", "https://www.facebook.com", "Facebook login dialog"),
+        Setting(
+            "instagram_graph_url", "url", "https://graph.instagram.com", "Graph API (Instagram Login)"
+        ),
+        Setting("instagram_url", "url", "https://www.instagram.com", "Instagram login dialog"),
+        Setting(
+            "instagram_api_url", "url", "https://api.instagram.com", "Instagram Login code exchange"
+        ),
+        Setting("graph_version", "version", "v25.0", "Graph API version put in every request"),
+        Setting("http_timeout", "float", 30.0, "seconds before a request to Meta gives up", minimum=1),
+        Setting("http_retries", "int", 4, "retries of a transient Meta error", minimum=0, maximum=10),
+        Setting(
+            "login_port",
+            "int",
+            8765,
+            "loopback port of the login callback (register http://localhost:PORT/callback)",
+            minimum=1,
+            maximum=65535,
+        ),
+        Setting("login_timeout", "int", 300, "seconds to wait for the browser login", minimum=5),
+        Setting(
+            "login_pkce", "bool", True, "send PKCE (S256) with logins; turn off if Meta rejects it"
+        ),
+        Setting(
+            "facebook_config_id",
+            "str",
+            None,
+            "Facebook Login for Business configuration id (replaces the scope list)",
+        ),
+        Setting(
+            "instagram_refresh_days",
+            "int",
+            30,
+            "refresh an Instagram Login token once it is within this many days of expiry",
+            minimum=1,
+            maximum=59,
+        ),
+        Setting(
+            "expiry_warning_days",
+            "int",
+            7,
+            "warn when a token or data access expires within this many days",
+            minimum=0,
+        ),
+        Setting("tracker_capacity", "int", 4, "recommended trackers per connection", minimum=1),
+        Setting(
+            "high_volume_posts", "int", 100, "posts a month that make an account high-volume", minimum=1
+        ),
+        Setting(
+            "high_volume_likes",
+            "int",
+            25000,
+            "likes a month that make an account high-volume",
+            minimum=1,
+        ),
+        Setting(
+            "high_volume_hashtag_posts",
+            "int",
+            100000,
+            "posts a month that make a hashtag high-volume",
+            minimum=1,
+        ),
+        Setting("export_concurrency", "int", 8, "accounts collected at once", minimum=1, maximum=64),
+        Setting(
+            "export_breakdown_age_hours",
+            "float",
+            20.0,
+            "fetch a story's breakdowns once it is this many hours old",
+            minimum=0,
+            maximum=23.9,
+        ),
+        Setting(
+            "export_lock_wait",
+            "float",
+            30.0,
+            "seconds an overlapping export waits for the running one",
+            minimum=0,
+        ),
+        Setting("export_path", "path", None, "default output file of `export stories`"),
+        Setting(
+            "export_format", "choice", "csv", "default format of `export stories`", ("csv", "jsonl")
+        ),
+        Setting(
+            "schedule_interval_minutes",
+            "int",
+            60,
+            "how often the scheduled export runs (divides 60, or a multiple of 60 dividing 1440)",
+            minimum=5,
+            maximum=1440,
+        ),
+    ]
+}
+
+
+def lookup(key: str) -> Setting:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise NotFoundError(
+            "setting", key, SETTINGS, hint="run `igconnect config show` to list every setting"
+        ) from None
+
+
+class ConfigFile:
+    """The settings file on disk."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock_path = path.with_name(path.name + ".lock")
+
+    def read(self) -> TOMLDocument:
+        """Parse and validate the file; a missing file reads as an empty document."""
+        import tomlkit
+        from tomlkit.exceptions import ParseError
+
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return _new_document()
+        except UnicodeDecodeError:
+            raise self._broken("it is not UTF-8 text") from None
+        except OSError as exc:
+            raise self._broken(exc.strerror or str(exc)) from None
+        try:
+            doc = tomlkit.parse(text)
+        except ParseError as exc:
+            raise self._broken(f"line {exc.line}, column {exc.col}: {_parse_reason(exc)}") from None
+        self._validate(doc, text)
+        return doc
+
+    @contextlib.contextmanager
+    def edit(self) -> Iterator[TOMLDocument]:
+        """Lock, re-read, let the caller change the document, validate, then replace atomically."""
+        import tomlkit
+
+        from igconnect.fileio import atomic_write_text, file_lock
+
+        with file_lock(self.lock_path, timeout=LOCK_TIMEOUT_SECONDS, what=f"settings file {self.path}"):
+            doc = self.read()
+            yield doc
+            text = tomlkit.dumps(doc)
+            self._validate(tomlkit.parse(text), text)
+            atomic_write_text(self.path, text, mode=0o600)
+
+    def _broken(self, reason: str) -> ConfigError:
+        return ConfigError(
+            f"cannot read settings file {self.path}: {reason}",
+            hint="fix the file by hand (it was left as it is), or move it away to start afresh",
+        )
+
+    def _validate(self, doc: Mapping[str, Any], text: str) -> None:
+        version = doc.get("version", FORMAT_VERSION)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise self._broken(f"{_where(text, 'version')}'version' must be a whole number")
+        if version > FORMAT_VERSION:
+            raise ConfigError(
+                f"settings file {self.path} has format version {version}, newer than this igconnect "
+                f"understands ({FORMAT_VERSION})",
+                hint="upgrade igconnect (pip install -U igconnect)",
+            )
+        for key, value in doc.items():
+            if key == "version" or key in DATA_TABLES:
+                if key in DATA_TABLES and not isinstance(value, dict):
+                    raise self._broken(f"{_where(text, key)}'{key}' must be a table")
+                continue
+            setting = SETTINGS.get(key)
+            if setting is None:
+                import difflib
+
+                close = difflib.get_close_matches(key, SETTINGS, n=1)
+                guess = f" (did you mean '{close[0]}'?)" if close else ""
+                raise self._broken(f"{_where(text, key)}unknown setting '{key}'{guess}")
+            try:
+                setting.check(_plain(value), origin=key)
+            except ConfigError as exc:
+                raise self._broken(f"{_where(text, key)}{exc.message}") from None
+
+
+def _new_document() -> TOMLDocument:
+    import tomlkit
+
+    doc = tomlkit.document()
+    for line in _HEADER.splitlines():
+        doc.add(tomlkit.comment(line))
+    doc.add("version", FORMAT_VERSION)
+    return doc
+
+
+def _parse_reason(exc: Exception) -> str:
+    # tomlkit appends " at line L col C" to its messages; we already say where.
+    return re.sub(r"\s+at line \d+ col \d+$", "", str(exc)) or "invalid TOML"
+
+
+def _where(text: str, key: str) -> str:
+    pattern = re.compile(rf"^\s*(?:{re.escape(key)}|\[{re.escape(key)}[\].])", re.MULTILINE)
+    match = pattern.search(text)
+    if not match:
+        return ""
+    return f"line {text.count(chr(10), 0, match.start()) + 1}: "
+
+
+def _plain(value: Any) -> Any:
+    unwrap = getattr(value, "unwrap", None)
+    return unwrap() if callable(unwrap) else value
+
+
+class Settings:
+    """Resolved settings: environment, then file, then default."""
+
+    def __init__(self, doc: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> None:
+        self._doc = doc
+        self._env = os.environ if environ is None else environ
+
+    def get(self, key: str) -> Any:
+        value, _ = self.get_with_source(key)
+        return value
+
+    def get_with_source(self, key: str) -> tuple[Any, str]:
+        setting = lookup(key)
+        raw = self._env.get(setting.env)
+        if raw not in (None, ""):
+            return setting.parse(raw, origin=setting.env), "env"
+        if key in self._doc:
+            return setting.check(_plain(self._doc[key]), origin=key), "file"
+        return setting.default, "default"
+
+    def __getitem__(self, key: str) -> Any:
+        return self.get(key)
+
+
+def set_value(doc: TOMLDocument, key: str, raw: str) -> Any:
+    """Validate `raw` for the setting `key` and store it in the document; returns the typed value."""
+    setting = lookup(key)
+    try:
+        value = setting.parse(raw, origin=key)
+    except ConfigError as exc:
+        raise UsageError(exc.message, hint=f"{key}: {setting.help}") from None
+    doc[key] = value
+    return value
+
+
+def unset_value(doc: TOMLDocument, key: str) -> bool:
+    lookup(key)
+    if key in doc:
+        del doc[key]
+        return True
+    return False
