@@ -53,6 +53,8 @@ class Connection:
     pages: list[Page] = field(default_factory=list)
     scopes_granted: list[str] = field(default_factory=list)
     scopes_declined: list[str] = field(default_factory=list)
+    # debug_token's granular_scopes: a permission limited to some Pages / accounts → their ids
+    granular_scopes: dict[str, list[str]] = field(default_factory=dict)
     token_expires_at: datetime | None = None  # None: never (or unknown)
     data_access_expires_at: datetime | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -129,6 +131,9 @@ def connection_from_table(name: str, table: Mapping[str, Any]) -> Connection:
         pages=[Page(**p) for p in data.get("pages", [])],
         scopes_granted=list(data.get("scopes_granted", [])),
         scopes_declined=list(data.get("scopes_declined", [])),
+        granular_scopes={
+            str(k): [str(i) for i in v] for k, v in (data.get("granular_scopes") or {}).items()
+        },
         token_expires_at=_parse_time(data.get("token_expires_at")),
         data_access_expires_at=_parse_time(data.get("data_access_expires_at")),
         created_at=_parse_time(data.get("created_at")) or datetime.now(UTC),

@@ -299,11 +299,13 @@ def _new_document() -> TOMLDocument:
 
 def _parse_reason(exc: Exception) -> str:
     # tomlkit appends " at line L col C" to its messages; we already say where.
-    return re.sub(r"\s+at line \d+ col \d+$", "", str(exc)) or "invalid TOML"
+    reason = re.sub(r"\s+at line \d+ col \d+$", "", str(exc)) or "invalid TOML"
+    # tomlkit reports the end of the file as the character NUL.
+    return reason.replace("Unexpected character: '\\x00'", "unexpected end of file")
 
 
 def _where(text: str, key: str) -> str:
-    pattern = re.compile(rf"^\s*(?:{re.escape(key)}|\[{re.escape(key)}[\].])", re.MULTILINE)
+    pattern = re.compile(rf"^[ \t]*(?:{re.escape(key)}|\[{re.escape(key)}[\].])", re.MULTILINE)
     match = pattern.search(text)
     if not match:
         return ""
@@ -356,3 +358,24 @@ def unset_value(doc: TOMLDocument, key: str) -> bool:
         del doc[key]
         return True
     return False
+
+
+def settings_table_markdown() -> str:
+    """The table of every setting, for docs/configuration.md (kept in sync by a test)."""
+    lines = ["| setting | environment variable | default | what it does |", "| --- | --- | --- | --- |"]
+    for setting in SETTINGS.values():
+        default = setting.default
+        shown = "(none)" if default is None else str(default).lower() if isinstance(default, bool) else str(default)
+        if setting.choices:
+            shown += " (" + " or ".join(setting.choices) + ")"
+        lines.append(f"| `{setting.key}` | `{setting.env}` | `{shown}` | {setting.help} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_settings_doc(path: Path | None = None) -> None:
+    path = path or Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+    begin, end = "<!-- settings:begin -->\n", "<!-- settings:end -->"
+    text = path.read_text(encoding="utf-8")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(head + begin + settings_table_markdown() + end + tail, encoding="utf-8")

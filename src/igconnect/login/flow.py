@@ -1,0 +1,448 @@
+"""The whole login: callback server, browser (or pasted URL), exchanges, discovery, storage.
+
+`run_login` is the one entry point (the CLI and `igconnect demo` call it). Nothing is stored until every
+step has worked; the token goes to the secret store first, then the metadata to the settings file, and
+if anything fails or is interrupted in between, what was stored is taken back.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TextIO
+
+from igconnect.connections import (
+    Account,
+    Connection,
+    Page,
+    derive_name,
+    find_owner,
+    get_connection,
+    load_connections,
+    save_connection,
+    validate_name,
+)
+from igconnect.errors import ConflictError, IgconnectError, LoginFailed, UsageError
+from igconnect.login import pages
+from igconnect.login.callback_server import CallbackServer
+from igconnect.meta.oauth import (
+    FACEBOOK,
+    INSTAGRAM,
+    REQUIRED_SCOPES,
+    Discovery,
+    Identity,
+    LoginProvider,
+    TokenGrant,
+    TokenInspection,
+    new_pkce,
+    new_state,
+    provider_for,
+)
+from igconnect.redact import redact, remember_secret
+from igconnect.secretstore import token_key
+
+if TYPE_CHECKING:
+    from igconnect.login.callback_server import Callback
+    from igconnect.runtime import Runtime
+
+PROVIDERS = (FACEBOOK, INSTAGRAM)
+
+
+@dataclass
+class LoginOptions:
+    provider: str | None = None  # None: facebook, or the provider of the connection reconnected
+    name: str | None = None
+    port: int | None = None  # None: the login_port setting
+    no_browser: bool = False
+    timeout: float | None = None  # None: the login_timeout setting
+    reconnect: str | None = None
+    force: bool = False
+
+
+@dataclass
+class LoginResult:
+    connection: Connection
+    reconnected: bool
+    missing: list[str] = field(default_factory=list)  # one line per thing not in place
+    replaced_user: str | None = None  # --reconnect --force with a different Meta user
+    secret_store: str = ""
+
+
+@dataclass(frozen=True)
+class BrowserPlan:
+    open_browser: bool
+    accept_paste: bool
+    why: str  # why the URL is printed for pasting, if it is
+
+
+def browser_plan(
+    no_browser: bool, environ: dict[str, str] | os._Environ[str], platform: str
+) -> BrowserPlan:
+    """Open a browser here, or print the URL and accept the redirect URL pasted on stdin?"""
+    if no_browser:
+        return BrowserPlan(False, True, "--no-browser")
+    ssh = bool(environ.get("SSH_CONNECTION") or environ.get("SSH_TTY"))
+    display = platform != "linux" or bool(environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"))
+    # BROWSER names a browser command the user chose (it may be a text browser): honour it anyway.
+    chosen = bool(environ.get("BROWSER"))
+    open_browser = chosen or (display and not ssh)
+    if ssh:
+        return BrowserPlan(open_browser, True, "an SSH session")
+    if not display:
+        return BrowserPlan(open_browser, True, "no display")
+    return BrowserPlan(open_browser, False, "")
+
+
+def run_login(
+    runtime: Runtime,
+    options: LoginOptions,
+    *,
+    open_url: Callable[[str], object] | None = None,
+    paste_input: TextIO | None = None,
+    notify: Callable[[str], None] = lambda message: None,
+) -> LoginResult:
+    """Log in through the browser and store the connection.
+
+    `open_url(url)`: opens the authorize URL (default `webbrowser.open`, used only when a browser can
+    be shown; a given callable is always used). `paste_input`: where a pasted redirect URL is read
+    from when there is no usable browser (default stdin). `notify(text)`: progress for the person.
+    """
+    target, provider_name = _resolve_target(runtime, options)
+    if options.name and not target:
+        validate_name(options.name)
+        if options.name in load_connections(runtime.document()):
+            raise _name_clash(options.name)
+    app_id = runtime.app_id()
+    app_secret = runtime.app_secret()
+    store = runtime.secret_store
+    store.check()  # fail before the browser, not after the user has logged in
+    settings = runtime.settings
+    port = options.port or settings.get("login_port")
+    timeout = options.timeout or settings.get("login_timeout")
+    state = new_state()
+    pkce = new_pkce() if settings.get("login_pkce") else None
+    provider = provider_for(runtime, provider_name, app_id, app_secret)
+    rerequest = bool(target and target.scopes_declined)
+    config_id = settings.get("facebook_config_id") if provider_name == FACEBOOK else None
+
+    with CallbackServer(port, state) as server:
+        url = provider.authorize_url(
+            server.redirect_uri, state, pkce=pkce, rerequest=rerequest, config_id=config_id
+        )
+        _start_browser(server, url, options, runtime, open_url, paste_input, notify, provider_name)
+        callback = server.wait(timeout)
+        notify("Login received; finishing it with Meta…")
+        try:
+            result = _complete(
+                runtime, provider, callback, server.redirect_uri, pkce, options, target
+            )
+        except BaseException as exc:
+            server.finish(_failure_page(exc))
+            raise
+        server.finish(
+            pages.success_page(
+                result.connection.name,
+                [a.username for a in result.connection.accounts],
+                result.missing,
+            )
+        )
+    return result
+
+
+# -- before the browser ---------------------------------------------------------------------------
+def _resolve_target(runtime: Runtime, options: LoginOptions) -> tuple[Connection | None, str]:
+    if options.provider is not None and options.provider not in PROVIDERS:
+        raise UsageError(
+            f"unknown provider '{options.provider}'", hint="use --provider facebook or instagram"
+        )
+    if not options.reconnect:
+        return None, options.provider or FACEBOOK
+    target = get_connection(runtime.document(), options.reconnect)
+    if options.provider and options.provider != target.provider:
+        raise UsageError(
+            f"connection '{target.name}' uses {target.provider.capitalize()} Login, not "
+            f"{options.provider.capitalize()} Login",
+            hint=f"drop --provider, or add a new connection with `igconnect login --provider "
+            f"{options.provider}`",
+        )
+    if options.name and options.name != target.name:
+        raise UsageError(
+            "--name cannot rename a connection while reconnecting it",
+            hint=f"reconnect first, then run `igconnect connections rename {target.name} NEW`",
+        )
+    return target, target.provider
+
+
+def _start_browser(
+    server: CallbackServer,
+    url: str,
+    options: LoginOptions,
+    runtime: Runtime,
+    open_url: Callable[[str], object] | None,
+    paste_input: TextIO | None,
+    notify: Callable[[str], None],
+    provider_name: str,
+) -> None:
+    login_kind = "Instagram Login" if provider_name == INSTAGRAM else "Facebook Login"
+    if open_url is not None:
+        plan = BrowserPlan(not options.no_browser, options.no_browser, "--no-browser")
+    else:
+        plan = browser_plan(options.no_browser, dict(runtime.environ), sys.platform)
+    opened = False
+    if plan.open_browser:
+        opener = open_url
+        if opener is None:
+            import webbrowser
+
+            opener = webbrowser.open
+        try:
+            opened = bool(opener(url))
+        except Exception:  # a broken BROWSER command: fall back to pasting
+            opened = False
+    if opened:
+        notify(f"Opened your browser for {login_kind}. If it did not open, visit:\n{url}")
+    else:
+        notify(f"Open this address in a browser to log in with {login_kind}:\n{url}")
+    if plan.accept_paste or not opened:
+        why = plan.why if plan.accept_paste else "no browser could be opened"
+        notify(
+            f"({why}) When the browser ends on an address starting with {server.redirect_uri}, "
+            "paste that whole address here and press Enter. For a login from another machine, "
+            f"`ssh -L {server.port}:localhost:{server.port}` lets its browser reach this one."
+        )
+        _read_pasted_urls(server, paste_input if paste_input is not None else sys.stdin, notify)
+
+
+def _read_pasted_urls(
+    server: CallbackServer, stream: TextIO, notify: Callable[[str], None]
+) -> None:
+    """Judge each pasted line in the background; the loopback callback may still win the race."""
+
+    def read() -> None:
+        try:
+            for line in stream:
+                if server.gate.decided.is_set():
+                    return
+                if not line.strip():
+                    continue
+                verdict = server.gate.judge_url(line)
+                if verdict.accepted or server.gate.decided.is_set():
+                    return
+                notify(
+                    f"That address was not accepted: {redact(verdict.reason)}. Paste the address again."
+                )
+        except (OSError, ValueError):
+            return  # stdin closed or unreadable: only the loopback server is left
+
+    threading.Thread(target=read, name="igconnect-paste", daemon=True).start()
+
+
+# -- after the callback ---------------------------------------------------------------------------
+def _complete(
+    runtime: Runtime,
+    provider: LoginProvider,
+    callback: Callback,
+    redirect_uri: str,
+    pkce: object,
+    options: LoginOptions,
+    target: Connection | None,
+) -> LoginResult:
+    from igconnect.meta.oauth import Pkce
+
+    short = provider.exchange_code(
+        callback.code, redirect_uri, pkce if isinstance(pkce, Pkce) else None
+    )
+    grant = provider.long_lived(short)
+    inspection = provider.inspect(grant)
+    if not inspection.is_valid:
+        raise LoginFailed(
+            f"Meta says the new token is not valid: {inspection.error_message or 'no reason given'}",
+            hint="run `igconnect login` again",
+        )
+    token = grant.access_token
+    identity = provider.identity(token)
+    discovery = provider.discover(token, identity)
+    granted = [s for s in inspection.scopes if s]
+    declined = provider.declined_scopes(token, granted)
+
+    doc = runtime.document()
+    replaced_user = None
+    if target is not None:
+        if identity.user_id != target.user_id:
+            if not options.force:
+                raise ConflictError(
+                    f"a different {_who(provider.name)} came back: {identity.name} "
+                    f"({identity.user_id}), not {target.user_name} ({target.user_id}) of "
+                    f"'{target.name}'; nothing was changed",
+                    hint="log out of Facebook/Instagram in the browser (or use a private window) "
+                    f"and log in as {target.user_name}, or add --force to replace the user",
+                )
+            replaced_user = f"{target.user_name} ({target.user_id})"
+        name = target.name
+    else:
+        owner = find_owner(
+            doc, user_id=identity.user_id, account_ids={a.id for a in discovery.accounts}
+        )
+        if owner is not None:
+            raise _already_connected(owner, identity)
+        name = options.name or derive_name(identity.name)
+        validate_name(name)
+        if name in load_connections(doc):
+            raise _name_clash(name)
+
+    connection = _build_connection(
+        name, provider.name, identity, discovery, inspection, grant, granted, declined, target
+    )
+    store_description = _store(runtime, connection, token, target)
+    return LoginResult(
+        connection=connection,
+        reconnected=target is not None,
+        missing=missing_items(connection),
+        replaced_user=replaced_user,
+        secret_store=store_description,
+    )
+
+
+def _who(provider: str) -> str:
+    return "Instagram account" if provider == INSTAGRAM else "Meta user"
+
+
+def _already_connected(owner: Connection, identity: Identity) -> ConflictError:
+    return ConflictError(
+        f"{identity.name} is already connected as '{owner.name}'",
+        hint=f"renew it with `igconnect login --reconnect {owner.name}`; to add a different account, "
+        "log out of Facebook/Instagram in the browser or use a private window, then log in again",
+    )
+
+
+def _name_clash(name: str) -> ConflictError:
+    return ConflictError(
+        f"a connection named '{name}' already exists",
+        hint=f"pick another with --name, or renew it with `igconnect login --reconnect {name}`",
+    )
+
+
+def _build_connection(
+    name: str,
+    provider: str,
+    identity: Identity,
+    discovery: Discovery,
+    inspection: TokenInspection,
+    grant: TokenGrant,
+    granted: list[str],
+    declined: list[str],
+    target: Connection | None,
+) -> Connection:
+    now = datetime.now(UTC)
+    connection = Connection(
+        name=name,
+        provider=provider,
+        user_id=identity.user_id,
+        user_name=identity.name,
+        accounts=[
+            Account(
+                id=a.id,
+                username=a.username,
+                page_id=a.page_id,
+                page_name=a.page_name,
+                account_type=a.account_type,
+            )
+            for a in discovery.accounts
+        ],
+        pages=[
+            Page(
+                id=p.id,
+                name=p.name,
+                tasks=list(p.tasks),
+                instagram_account_id=p.instagram_account_id,
+            )
+            for p in discovery.pages
+        ],
+        scopes_granted=sorted(set(granted)),
+        scopes_declined=sorted(set(declined)),
+        granular_scopes=dict(inspection.granular_targets),
+        token_expires_at=inspection.expires_at or grant.expires_at,
+        data_access_expires_at=inspection.data_access_expires_at,
+        created_at=now,
+    )
+    if target is not None:  # a reconnect keeps the id (token key) and the creation time
+        connection.id = target.id
+        connection.created_at = target.created_at
+        connection.renewed_at = now
+    return connection
+
+
+def _store(runtime: Runtime, connection: Connection, token: str, target: Connection | None) -> str:
+    """Token first, then metadata; on any failure or Ctrl-C, take back what was stored."""
+    store = runtime.secret_store
+    key = token_key(connection.id)
+    previous = store.get(key) if target is not None else None
+    remember_secret(token)
+    store.set(key, token)
+    try:
+        with runtime.edit() as doc:
+            current = load_connections(doc)
+            if target is None:
+                if connection.name in current:  # created meanwhile by another process
+                    raise _name_clash(connection.name)
+            else:
+                by_id = {c.id: c for c in current.values()}
+                if connection.id not in by_id:
+                    raise ConflictError(
+                        f"connection '{target.name}' was removed while logging in; nothing was kept",
+                        hint="run `igconnect login` to add it again",
+                    )
+                connection.name = by_id[connection.id].name  # renamed meanwhile: keep the new name
+            save_connection(doc, connection)
+    except BaseException:
+        if previous is not None:
+            store.set(key, previous)
+        else:
+            store.delete(key)
+        raise
+    return store.description
+
+
+def missing_items(connection: Connection) -> list[str]:
+    """One line per thing that stops story collection on this connection."""
+    lines = []
+    for scope in connection.scopes_declined:
+        if scope in REQUIRED_SCOPES.get(connection.provider, ()) or scope == "business_management":
+            lines.append(f"permission {scope} was declined")
+    if connection.provider == FACEBOOK:
+        if not connection.pages:
+            lines.append("no Facebook Page was shared with the app (none managed, or none picked)")
+        for page in connection.pages:
+            if not page.instagram_account_id:
+                lines.append(
+                    f"Page '{page.name}' has no linked Instagram professional account (or the link "
+                    "is not confirmed)"
+                )
+    elif not connection.accounts:
+        lines.append("no Instagram professional account came back")
+    return lines
+
+
+def _failure_page(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return pages.failure_page(
+            "Login stopped",
+            "The login was interrupted at the terminal; nothing was stored.",
+            "Run `igconnect login` again.",
+        )
+    if isinstance(exc, ConflictError):
+        title = "Already connected" if "already connected" in exc.message else "Not connected"
+        return pages.failure_page(title, redact(exc.message), redact(exc.hint or ""))
+    if isinstance(exc, IgconnectError):
+        return pages.failure_page(
+            "Login failed",
+            redact(exc.message) + ". Nothing was stored.",
+            redact(exc.hint or "Go back to the terminal."),
+        )
+    return pages.failure_page(
+        "Login failed", "Something unexpected went wrong; nothing was stored.", "See the terminal."
+    )

@@ -1,0 +1,489 @@
+"""Facebook Login and Instagram Login: authorize URL, code exchange, long-lived token, refresh,
+token inspection, identity and the Instagram accounts a token reaches.
+
+Every secret met here (codes, verifiers, tokens, the app secret) is registered for redaction the moment
+we have it. Nothing here prints or stores anything: `login/flow.py` decides what to keep.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from igconnect.errors import LoginFailed
+from igconnect.meta.errors import MetaApiError
+from igconnect.redact import remember_secret
+
+if TYPE_CHECKING:
+    from igconnect.meta.client import GraphClient
+    from igconnect.runtime import Runtime
+
+FACEBOOK = "facebook"
+INSTAGRAM = "instagram"
+
+FACEBOOK_SCOPES = (
+    "instagram_basic",
+    "instagram_manage_insights",
+    "pages_show_list",
+    "pages_read_engagement",
+    "business_management",
+)
+INSTAGRAM_SCOPES = ("instagram_business_basic", "instagram_business_manage_insights")
+# Without these the connection cannot read stories or their insights.
+REQUIRED_SCOPES = {
+    FACEBOOK: ("instagram_basic", "instagram_manage_insights", "pages_show_list"),
+    INSTAGRAM: INSTAGRAM_SCOPES,
+}
+PAGE_FIELDS = "id,name,tasks,instagram_business_account{id,username}"
+PROFESSIONAL_TYPES = ("BUSINESS", "MEDIA_CREATOR")
+
+
+# -- values a login produces ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Pkce:
+    verifier: str
+    challenge: str
+
+
+@dataclass
+class TokenGrant:
+    """An access token and when it expires (None: never, or not said)."""
+
+    access_token: str
+    expires_at: datetime | None = None
+    user_id: str | None = None  # Instagram Login answers with the (app-scoped) user id
+    permissions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TokenInspection:
+    """What `debug_token` (Facebook) or the login answer (Instagram) says about a token."""
+
+    is_valid: bool
+    user_id: str | None = None
+    expires_at: datetime | None = None
+    data_access_expires_at: datetime | None = None
+    scopes: list[str] = field(default_factory=list)
+    granular_targets: dict[str, list[str]] = field(default_factory=dict)
+    error_code: int | None = None
+    error_subcode: int | None = None
+    error_message: str | None = None
+
+
+@dataclass
+class Identity:
+    user_id: str
+    name: str
+    account_type: str | None = None  # Instagram Login only
+
+
+@dataclass
+class ReachedAccount:
+    id: str
+    username: str
+    page_id: str | None = None
+    page_name: str | None = None
+    account_type: str | None = None
+
+
+@dataclass
+class ReachedPage:
+    id: str
+    name: str
+    tasks: list[str] = field(default_factory=list)
+    instagram_account_id: str | None = None
+
+
+@dataclass
+class Discovery:
+    accounts: list[ReachedAccount] = field(default_factory=list)
+    pages: list[ReachedPage] = field(default_factory=list)
+
+
+# -- small helpers ----------------------------------------------------------------------------------
+def new_state() -> str:
+    """A fresh, unguessable `state` for one login attempt."""
+    state = secrets.token_urlsafe(32)
+    remember_secret(state)
+    return state
+
+
+def new_pkce() -> Pkce:
+    verifier = secrets.token_urlsafe(48)  # 64 characters, within RFC 7636's 43..128
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    challenge = base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+    remember_secret(verifier)
+    return Pkce(verifier, challenge)
+
+
+def states_match(expected: str, received: str | None) -> bool:
+    """Constant-time comparison, so a forged state cannot be found by timing the answers."""
+    if not received:
+        return False
+    return secrets.compare_digest(expected.encode("utf-8"), received.encode("utf-8", "replace"))
+
+
+def _expiry(expires_in: Any, now: datetime) -> datetime | None:
+    try:
+        seconds = int(expires_in)
+    except (TypeError, ValueError):
+        return None
+    return now + timedelta(seconds=seconds) if seconds > 0 else None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError):
+        return None
+    return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
+
+
+def _token_from(body: Any, what: str) -> str:
+    token = body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        raise LoginFailed(
+            f"Meta's answer to the {what} carried no access token",
+            hint="try `igconnect login` again; if it keeps failing, run with --debug",
+        )
+    remember_secret(token)
+    return token
+
+
+# -- the providers ----------------------------------------------------------------------------------
+class LoginProvider:
+    """What both login kinds share; subclasses know the URLs and answer shapes."""
+
+    name: str = ""
+    default_scopes: tuple[str, ...] = ()
+
+    def __init__(self, runtime: Runtime, app_id: str, app_secret: str) -> None:
+        self.runtime = runtime
+        self.app_id = app_id
+        self.app_secret = app_secret
+        remember_secret(app_secret)
+        self.endpoints = runtime.endpoints
+
+    def client(self, base_url: str, token: str | None = None) -> GraphClient:
+        return self.runtime.graph_client(
+            base_url,
+            token=token,
+            auth_scheme="Bearer" if self.name == INSTAGRAM else "OAuth",
+            app_secret=self.app_secret if token else None,
+        )
+
+    def authorize_url(
+        self,
+        redirect_uri: str,
+        state: str,
+        *,
+        pkce: Pkce | None = None,
+        rerequest: bool = False,
+        config_id: str | None = None,
+    ) -> str:
+        raise NotImplementedError
+
+    def exchange_code(self, code: str, redirect_uri: str, pkce: Pkce | None) -> TokenGrant:
+        raise NotImplementedError
+
+    def long_lived(self, short: TokenGrant) -> TokenGrant:
+        raise NotImplementedError
+
+    def inspect(self, grant: TokenGrant) -> TokenInspection:
+        raise NotImplementedError
+
+    def identity(self, token: str) -> Identity:
+        raise NotImplementedError
+
+    def discover(self, token: str, identity: Identity | None = None) -> Discovery:
+        raise NotImplementedError
+
+    def declined_scopes(self, token: str, granted: list[str]) -> list[str]:
+        """Scopes we asked for that the user did not grant."""
+        return [s for s in self.default_scopes if s not in granted]
+
+    def revoke(self, token: str) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def _pkce_params(pkce: Pkce | None) -> dict[str, str]:
+        if pkce is None:
+            return {}
+        return {"code_challenge": pkce.challenge, "code_challenge_method": "S256"}
+
+
+class FacebookLogin(LoginProvider):
+    name = FACEBOOK
+    default_scopes = FACEBOOK_SCOPES
+
+    def authorize_url(
+        self,
+        redirect_uri: str,
+        state: str,
+        *,
+        pkce: Pkce | None = None,
+        rerequest: bool = False,
+        config_id: str | None = None,
+    ) -> str:
+        params = {
+            "client_id": self.app_id,
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "response_type": "code",
+        }
+        if config_id:  # Login for Business: the configuration names the permissions
+            params["config_id"] = config_id
+        else:
+            params["scope"] = ",".join(self.default_scopes)
+        if rerequest:
+            params["auth_type"] = "rerequest"
+        params.update(self._pkce_params(pkce))
+        return f"{self.endpoints.facebook_url}/{self.endpoints.version}/dialog/oauth?{urlencode(params)}"
+
+    def exchange_code(self, code: str, redirect_uri: str, pkce: Pkce | None) -> TokenGrant:
+        remember_secret(code)
+        params = {
+            "client_id": self.app_id,
+            "client_secret": self.app_secret,
+            "redirect_uri": redirect_uri,
+            "code": code,
+        }
+        if pkce is not None:
+            params["code_verifier"] = pkce.verifier
+        now = datetime.now(UTC)
+        with self.client(self.endpoints.graph_url) as client:
+            body = client.get("oauth/access_token", params, authenticated=False)
+        return TokenGrant(_token_from(body, "code exchange"), _expiry(body.get("expires_in"), now))
+
+    def long_lived(self, short: TokenGrant) -> TokenGrant:
+        params = {
+            "grant_type": "fb_exchange_token",
+            "client_id": self.app_id,
+            "client_secret": self.app_secret,
+            "fb_exchange_token": short.access_token,
+        }
+        now = datetime.now(UTC)
+        with self.client(self.endpoints.graph_url) as client:
+            body = client.get("oauth/access_token", params, authenticated=False)
+        return TokenGrant(
+            _token_from(body, "long-lived exchange"), _expiry(body.get("expires_in"), now)
+        )
+
+    def inspect(self, grant: TokenGrant) -> TokenInspection:
+        return self.debug_token(grant.access_token)
+
+    def debug_token(self, token: str) -> TokenInspection:
+        app_token = f"{self.app_id}|{self.app_secret}"
+        remember_secret(app_token)
+        # The app token authenticates the call; no appsecret_proof for it.
+        with self.runtime.graph_client(self.endpoints.graph_url, token=app_token) as client:
+            body = client.get("debug_token", {"input_token": token})
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            raise MetaApiError("debug_token answered without data")
+        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        granular: dict[str, list[str]] = {}
+        for entry in data.get("granular_scopes") or []:
+            if isinstance(entry, dict) and "target_ids" in entry:
+                granular[str(entry.get("scope"))] = [str(t) for t in entry["target_ids"] or []]
+        return TokenInspection(
+            is_valid=bool(data.get("is_valid")),
+            user_id=str(data["user_id"]) if data.get("user_id") else None,
+            expires_at=_timestamp(data.get("expires_at")),
+            data_access_expires_at=_timestamp(data.get("data_access_expires_at")),
+            scopes=[str(s) for s in data.get("scopes") or []],
+            granular_targets=granular,
+            error_code=error.get("code"),
+            error_subcode=error.get("subcode"),
+            error_message=error.get("message"),
+        )
+
+    def identity(self, token: str) -> Identity:
+        with self.client(self.endpoints.graph_url, token) as client:
+            body = client.get("me", {"fields": "id,name"})
+        return Identity(user_id=str(body.get("id", "")), name=str(body.get("name", "")))
+
+    def discover(self, token: str, identity: Identity | None = None) -> Discovery:
+        found = Discovery()
+        with self.client(self.endpoints.graph_url, token) as client:
+            for page in client.paginate("me/accounts", {"fields": PAGE_FIELDS, "limit": 100}):
+                if not isinstance(page, dict) or "id" not in page:
+                    continue
+                linked = page.get("instagram_business_account")  # absent when nothing is linked
+                ig_id = str(linked["id"]) if isinstance(linked, dict) and linked.get("id") else None
+                found.pages.append(
+                    ReachedPage(
+                        id=str(page["id"]),
+                        name=str(page.get("name", "")),
+                        tasks=[str(t) for t in page.get("tasks") or []],
+                        instagram_account_id=ig_id,
+                    )
+                )
+                if ig_id and isinstance(linked, dict):
+                    found.accounts.append(
+                        ReachedAccount(
+                            id=ig_id,
+                            username=str(linked.get("username") or ig_id),
+                            page_id=str(page["id"]),
+                            page_name=str(page.get("name", "")),
+                        )
+                    )
+        return found
+
+    def declined_scopes(self, token: str, granted: list[str]) -> list[str]:
+        with self.client(self.endpoints.graph_url, token) as client:
+            body = client.get("me/permissions")
+        status = {
+            str(p.get("permission")): str(p.get("status"))
+            for p in body.get("data") or []
+            if isinstance(p, dict)
+        }
+        declined = [p for p, s in status.items() if s != "granted"]
+        # Asked for but not listed at all counts as declined as well.
+        declined += [s for s in self.default_scopes if s not in status and s not in granted]
+        return sorted(set(declined))
+
+    def revoke(self, token: str) -> None:
+        with self.client(self.endpoints.graph_url, token) as client:
+            client.delete("me/permissions")
+
+
+class InstagramLogin(LoginProvider):
+    name = INSTAGRAM
+    default_scopes = INSTAGRAM_SCOPES
+
+    def authorize_url(
+        self,
+        redirect_uri: str,
+        state: str,
+        *,
+        pkce: Pkce | None = None,
+        rerequest: bool = False,
+        config_id: str | None = None,
+    ) -> str:
+        params = {
+            "client_id": self.app_id,
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "response_type": "code",
+            "scope": ",".join(self.default_scopes),
+        }
+        if rerequest:
+            params["force_reauth"] = "true"
+        params.update(self._pkce_params(pkce))
+        return f"{self.endpoints.instagram_url}/oauth/authorize?{urlencode(params)}"
+
+    def exchange_code(self, code: str, redirect_uri: str, pkce: Pkce | None) -> TokenGrant:
+        remember_secret(code)
+        form = {
+            "client_id": self.app_id,
+            "client_secret": self.app_secret,
+            "grant_type": "authorization_code",
+            "redirect_uri": redirect_uri,
+            "code": code,
+        }
+        if pkce is not None:
+            form["code_verifier"] = pkce.verifier
+        now = datetime.now(UTC)
+        with self.client(self.endpoints.instagram_api_url) as client:
+            body = client.post("oauth/access_token", form, versioned=False, authenticated=False)
+        # Documented as {"data": [{...}]}; some answers are flat.
+        entry = body
+        if isinstance(body, dict) and isinstance(body.get("data"), list) and body["data"]:
+            entry = body["data"][0]
+        if not isinstance(entry, dict):
+            raise LoginFailed("Instagram's answer to the code exchange was not understood")
+        permissions = entry.get("permissions") or []
+        if isinstance(permissions, str):
+            permissions = [p for p in permissions.split(",") if p]
+        return TokenGrant(
+            _token_from(entry, "code exchange"),
+            _expiry(entry.get("expires_in"), now) or now + timedelta(hours=1),
+            user_id=str(entry["user_id"]) if entry.get("user_id") is not None else None,
+            permissions=[str(p) for p in permissions],
+        )
+
+    def long_lived(self, short: TokenGrant) -> TokenGrant:
+        params = {
+            "grant_type": "ig_exchange_token",
+            "client_secret": self.app_secret,
+            "access_token": short.access_token,
+        }
+        now = datetime.now(UTC)
+        with self.client(self.endpoints.instagram_graph_url) as client:
+            body = client.get("access_token", params, versioned=False, authenticated=False)
+        return TokenGrant(
+            _token_from(body, "long-lived exchange"),
+            _expiry(body.get("expires_in"), now),
+            user_id=short.user_id,
+            permissions=_permissions(body) or short.permissions,
+        )
+
+    def refresh(self, token: str) -> TokenGrant:
+        """A new 60-day token; Meta allows it once the token is 24 h old and not yet expired."""
+        params = {"grant_type": "ig_refresh_token", "access_token": token}
+        now = datetime.now(UTC)
+        with self.client(self.endpoints.instagram_graph_url) as client:
+            body = client.get("refresh_access_token", params, versioned=False, authenticated=False)
+        return TokenGrant(
+            _token_from(body, "token refresh"),
+            _expiry(body.get("expires_in"), now),
+            permissions=_permissions(body),
+        )
+
+    def inspect(self, grant: TokenGrant) -> TokenInspection:
+        # No debug_token on this path: what the login answered is what we know.
+        return TokenInspection(
+            is_valid=True,
+            user_id=grant.user_id,
+            expires_at=grant.expires_at,
+            scopes=list(grant.permissions),
+        )
+
+    def identity(self, token: str) -> Identity:
+        with self.client(self.endpoints.instagram_graph_url, token) as client:
+            body = client.get("me", {"fields": "user_id,username,account_type"})
+        account_type = body.get("account_type")
+        user_id = str(body.get("user_id") or body.get("id") or "")
+        username = str(body.get("username") or user_id)
+        if account_type and str(account_type).upper() not in PROFESSIONAL_TYPES:
+            raise LoginFailed(
+                f"@{username} is a personal Instagram account; only professional accounts "
+                "(Business or Creator) can be connected",
+                hint="switch it to a professional account in the Instagram app (Settings → Account "
+                "type and tools), then run `igconnect login --provider instagram` again",
+            )
+        return Identity(user_id=user_id, name=username, account_type=account_type)
+
+    def discover(self, token: str, identity: Identity | None = None) -> Discovery:
+        me = identity or self.identity(token)
+        return Discovery(
+            accounts=[ReachedAccount(id=me.user_id, username=me.name, account_type=me.account_type)]
+        )
+
+    def revoke(self, token: str) -> None:
+        # Instagram Login has no permission-revoking endpoint; the caller says so.
+        raise MetaApiError(
+            "Instagram Login offers no way to revoke an app's access from outside",
+            hint="remove the app in the Instagram app: Settings → Website permissions → Apps",
+        )
+
+
+def _permissions(body: Any) -> list[str]:
+    raw = body.get("permissions") if isinstance(body, dict) else None
+    if isinstance(raw, str):
+        return [p for p in raw.split(",") if p]
+    if isinstance(raw, list):
+        return [str(p) for p in raw]
+    return []
+
+
+def provider_for(runtime: Runtime, name: str, app_id: str, app_secret: str) -> LoginProvider:
+    if name == INSTAGRAM:
+        return InstagramLogin(runtime, app_id, app_secret)
+    return FacebookLogin(runtime, app_id, app_secret)

@@ -1,0 +1,102 @@
+"""Hermetic tests: every path in tmp_path, no IGCONNECT_* from the outside, no colours, and an
+in-memory keyring so no test touches a real keychain by accident (the real Secret Service has its own
+marked tests in tests/secretstore/test_secret_service.py)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import keyring.backend
+import pytest
+from typer.testing import CliRunner
+
+from igconnect import secretstore
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring backend that keeps passwords in a dict (unit tests only)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passwords: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.passwords.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.passwords[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        import keyring.errors
+
+        if (service, username) not in self.passwords:
+            raise keyring.errors.PasswordDeleteError("not found")
+        del self.passwords[(service, username)]
+
+
+MEMORY_BACKEND = f"{MemoryKeyring.__module__}.{MemoryKeyring.__qualname__}"
+
+
+@pytest.fixture(autouse=True)
+def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith("IGCONNECT_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("IGCONNECT_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("IGCONNECT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    yield
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring | None]:
+    if request.node.get_closest_marker("keyring"):
+        yield None  # the test uses the real Secret Service
+        return
+    backend = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    monkeypatch.setattr(secretstore, "ALLOWED_BACKENDS", secretstore.ALLOWED_BACKENDS | {MEMORY_BACKEND})
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def cli(runner: CliRunner):  # type: ignore[no-untyped-def]
+    """Run `igconnect ARGS...` in-process; returns typer's Result (exit_code, stdout, stderr)."""
+    from igconnect.cli.app import app
+
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, list(args), input=input, env=env)
+
+    return run
+
+
+@pytest.fixture
+def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """A real Secret Service for this test: gnome-keyring, unlocked, in a private D-Bus session.
+
+    Use with @pytest.mark.keyring (so the in-memory backend is not installed). The returned env
+    reaches the keyring from subprocesses too.
+    """
+    import keyring.core
+
+    from tests.realparts import secret_service_session
+
+    with secret_service_session(tmp_path / "keyring-home") as env:
+        for key in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"):
+            monkeypatch.setenv(key, env[key])
+        keyring.core.set_keyring(keyring.core.load_keyring("keyring.backends.SecretService.Keyring"))
+        yield env
+        keyring.core._keyring_backend = None  # let the next test resolve afresh
