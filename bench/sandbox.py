@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from igconnect.sandbox import Sandbox, SandboxConfig  # noqa: E402
+from igconnect.sandbox import Sandbox, SandboxConfig
 
 
 def _client(port: int, path: str, token: str, seconds: float, clients: int, out: mp.Queue) -> None:
@@ -67,7 +67,9 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--stories", type=int, default=8)
-    ap.add_argument("--no-wrk", action="store_true", help="use the Python client even if wrk exists")
+    ap.add_argument(
+        "--no-wrk", action="store_true", help="use the Python client even if wrk exists"
+    )
     args = ap.parse_args()
     cfg = SandboxConfig(accounts=3, stories=args.stories)
     with Sandbox(cfg) as sb:
@@ -78,9 +80,19 @@ def main() -> None:
         wrk = shutil.which("wrk")
         if wrk and not args.no_wrk:
             proc = subprocess.run(
-                [wrk, "-t2", f"-c{args.clients}", f"-d{max(1, int(args.seconds))}s",
-                 "-H", f"Authorization: OAuth {token}", sb.base_url + path],
-                capture_output=True, text=True, timeout=args.seconds + 30, check=True,
+                [
+                    wrk,
+                    "-t2",
+                    f"-c{args.clients}",
+                    f"-d{max(1, int(args.seconds))}s",
+                    "-H",
+                    f"Authorization: OAuth {token}",
+                    sb.base_url + path,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=args.seconds + 30,
+                check=True,
             )
             m = re.search(r"Requests/sec:\s+([\d.]+)", proc.stdout)
             bad = re.search(r"Non-2xx or 3xx responses: (\d+)", proc.stdout)
@@ -89,7 +101,9 @@ def main() -> None:
             errors = int(bad.group(1)) if bad else 0
         else:
             q: mp.Queue = mp.Queue()
-            p = mp.Process(target=_client, args=(sb.port, path, token, args.seconds, args.clients, q))
+            p = mp.Process(
+                target=_client, args=(sb.port, path, token, args.seconds, args.clients, q)
+            )
             start = time.monotonic()
             p.start()
             done, errors = q.get(timeout=args.seconds + 30)
@@ -97,8 +111,10 @@ def main() -> None:
             rps = done / min(args.seconds, time.monotonic() - start)
             tool = "python raw sockets"
         served = sb.request_count(f"/graph/v25.0/{ig}/stories")
-    print(f"sandbox story listings: {rps:,.0f} requests/s "
-          f"({args.clients} keep-alive clients, {tool}, {served} served, {errors} non-200)")
+    print(
+        f"sandbox story listings: {rps:,.0f} requests/s "
+        f"({args.clients} keep-alive clients, {tool}, {served} served, {errors} non-200)"
+    )
 
 
 if __name__ == "__main__":

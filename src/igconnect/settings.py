@@ -189,6 +189,13 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("export_path", "path", None, "default output file of `export stories`"),
         Setting(
+            "export_window_days",
+            "int",
+            7,
+            "without --since, `export stories` writes the stories posted in the last N days (0: all)",
+            minimum=0,
+        ),
+        Setting(
             "export_format", "choice", "csv", "default format of `export stories`", ("csv", "jsonl")
         ),
         Setting(

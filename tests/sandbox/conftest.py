@@ -44,11 +44,15 @@ def http(sb: Sandbox) -> Iterator[httpx.Client]:
 
 
 def graph(client: httpx.Client, token: str, path: str, **params: Any) -> httpx.Response:
-    return client.get(f"/graph/{V}/{path}", params=params, headers={"Authorization": f"OAuth {token}"})
+    return client.get(
+        f"/graph/{V}/{path}", params=params, headers={"Authorization": f"OAuth {token}"}
+    )
 
 
 def ig_graph(client: httpx.Client, token: str, path: str, **params: Any) -> httpx.Response:
-    return client.get(f"/ig-graph/{V}/{path}", params=params, headers={"Authorization": f"Bearer {token}"})
+    return client.get(
+        f"/ig-graph/{V}/{path}", params=params, headers={"Authorization": f"Bearer {token}"}
+    )
 
 
 def error_of(resp: httpx.Response) -> dict[str, Any]:

@@ -67,16 +67,26 @@ def test_ig_user_node(sb: Sandbox, http: httpx.Client) -> None:
 def test_stories_shape_paging_and_usage(sb: Sandbox, http: httpx.Client) -> None:
     t = sb.issue_token(ADA)
     ig = _first_ig(sb)
-    r = graph(http, t, f"{ig}/stories", fields="id,media_type,media_product_type,permalink,timestamp",
-              limit=5)
+    r = graph(
+        http,
+        t,
+        f"{ig}/stories",
+        fields="id,media_type,media_product_type,permalink,timestamp",
+        limit=5,
+    )
     body = r.json()
     assert len(body["data"]) == 5
     s = body["data"][0]
     assert s["media_product_type"] == "STORY" and s["media_type"] in ("IMAGE", "VIDEO")
     assert len(s["timestamp"]) == 24 and s["timestamp"].endswith("+0000")
     buc = json.loads(r.headers["X-Business-Use-Case-Usage"])
-    assert set(buc[ig][0]) == {"type", "call_count", "total_cputime", "total_time",
-                                "estimated_time_to_regain_access"}
+    assert set(buc[ig][0]) == {
+        "type",
+        "call_count",
+        "total_cputime",
+        "total_time",
+        "estimated_time_to_regain_access",
+    }
     rest = http.get(body["paging"]["next"]).json()
     ids = [x["id"] for x in body["data"]] + [x["id"] for x in rest["data"]]
     assert len(ids) == 8 == len(set(ids))
@@ -104,14 +114,30 @@ def test_story_insights_and_field_expansion(sb: Sandbox, http: httpx.Client) -> 
 def test_breakdowns(sb: Sandbox, http: httpx.Client) -> None:
     t = sb.issue_token(ADA)
     story = sb.world.stories(_first_ig(sb), sb.now().timestamp())[-1]
-    r = graph(http, t, f"{story.id}/insights", metric="navigation", breakdown="story_navigation_action_type")
+    r = graph(
+        http,
+        t,
+        f"{story.id}/insights",
+        metric="navigation",
+        breakdown="story_navigation_action_type",
+    )
     tv = r.json()["data"][0]["total_value"]
     results = tv["breakdowns"][0]["results"]
-    assert {x["dimension_values"][0] for x in results} == {"TAP_FORWARD", "TAP_BACK", "TAP_EXIT", "SWIPE_FORWARD"}
+    assert {x["dimension_values"][0] for x in results} == {
+        "TAP_FORWARD",
+        "TAP_BACK",
+        "TAP_EXIT",
+        "SWIPE_FORWARD",
+    }
     r = graph(http, t, f"{story.id}/insights", metric="profile_activity", breakdown="action_type")
     assert r.status_code == 200
-    mixed = graph(http, t, f"{story.id}/insights", metric="navigation,reach",
-                  breakdown="story_navigation_action_type")
+    mixed = graph(
+        http,
+        t,
+        f"{story.id}/insights",
+        metric="navigation,reach",
+        breakdown="story_navigation_action_type",
+    )
     err = error_of(mixed)
     assert err["code"] == 1 and err["message"] == "An unknown error has occurred."
 
@@ -122,13 +148,17 @@ def test_removed_metrics_answer_100(sb: Sandbox, http: httpx.Client) -> None:
     for metric in ("impressions", "taps_forward", "taps_back", "exits", "plays"):
         err = error_of(graph(http, t, f"{story.id}/insights", metric=f"reach,{metric}"))
         assert err["code"] == 100
-        assert err["message"].startswith("(#100) metric[1] must be one of the following values: reach")
+        assert err["message"].startswith(
+            "(#100) metric[1] must be one of the following values: reach"
+        )
 
 
 def test_media_listing_with_paging(sb: Sandbox, http: httpx.Client) -> None:
     t = sb.issue_token(ADA)
     ig = _first_ig(sb)
-    body = graph(http, t, f"{ig}/media", fields="id,timestamp,like_count,comments_count,media_type").json()
+    body = graph(
+        http, t, f"{ig}/media", fields="id,timestamp,like_count,comments_count,media_type"
+    ).json()
     assert len(body["data"]) == 25
     assert {"id", "timestamp", "like_count", "comments_count", "media_type"} == set(body["data"][0])
     assert "access_token=" in body["paging"]["next"]
@@ -138,27 +168,38 @@ def test_media_listing_with_paging(sb: Sandbox, http: httpx.Client) -> None:
 
 def test_batch(sb: Sandbox, http: httpx.Client) -> None:
     t = sb.issue_token(ADA)
-    batch = [{"method": "GET", "relative_url": "me"},
-             {"method": "GET", "relative_url": f"{V}/{_first_ig(sb)}?fields=username"},
-             {"method": "GET", "relative_url": "nope"}]
-    r = http.post(f"/graph/{V}/", data={"batch": json.dumps(batch)}, headers={"Authorization": f"OAuth {t}"})
+    batch = [
+        {"method": "GET", "relative_url": "me"},
+        {"method": "GET", "relative_url": f"{V}/{_first_ig(sb)}?fields=username"},
+        {"method": "GET", "relative_url": "nope"},
+    ]
+    r = http.post(
+        f"/graph/{V}/", data={"batch": json.dumps(batch)}, headers={"Authorization": f"OAuth {t}"}
+    )
     out = r.json()
     assert [x["code"] for x in out] == [200, 200, 400]
     assert json.loads(out[1]["body"])["username"] == "acme_1"
     assert json.loads(out[2]["body"])["error"]["code"] == 100
-    too_many = http.post(f"/graph/{V}/", data={"batch": json.dumps([batch[0]] * 51)},
-                         headers={"Authorization": f"OAuth {t}"})
+    too_many = http.post(
+        f"/graph/{V}/",
+        data={"batch": json.dumps([batch[0]] * 51)},
+        headers={"Authorization": f"OAuth {t}"},
+    )
     assert error_of(too_many)["code"] == 100
 
 
 def test_debug_token(sb: Sandbox, http: httpx.Client) -> None:
     t = sb.issue_token(ADA)
-    d = http.get(f"/graph/{V}/debug_token", params={"input_token": t, "access_token": APP_TOKEN}).json()["data"]
+    d = http.get(
+        f"/graph/{V}/debug_token", params={"input_token": t, "access_token": APP_TOKEN}
+    ).json()["data"]
     assert d["is_valid"] is True and d["type"] == "USER" and d["user_id"] == ADA
     assert d["app_id"] == "1000000000000001" and d["expires_at"] > time.time()
     assert "instagram_manage_insights" in d["scopes"]
     assert {g["scope"] for g in d["granular_scopes"]} >= {"instagram_basic", "pages_show_list"}
-    bad = http.get(f"/graph/{V}/debug_token", params={"input_token": "junk", "access_token": APP_TOKEN})
+    bad = http.get(
+        f"/graph/{V}/debug_token", params={"input_token": "junk", "access_token": APP_TOKEN}
+    )
     assert bad.status_code == 200 and bad.json()["data"]["is_valid"] is False
 
 
@@ -168,13 +209,18 @@ def test_version_is_required_and_checked(sb: Sandbox, http: httpx.Client) -> Non
         err = error_of(http.get(path, headers={"Authorization": f"OAuth {t}"}))
         assert err["code"] == 2500 and err["message"].startswith("Unknown path components: /")
     for v in ("v21.0", "v26.0"):
-        assert http.get(f"/graph/{v}/me", headers={"Authorization": f"OAuth {t}"}).status_code == 200
+        assert (
+            http.get(f"/graph/{v}/me", headers={"Authorization": f"OAuth {t}"}).status_code == 200
+        )
 
 
 def test_token_errors(sb: Sandbox, http: httpx.Client) -> None:
     assert error_of(http.get(f"/graph/{V}/me"))["code"] == 104
     err = error_of(graph(http, "EAAnotatoken", "me"))
-    assert err["code"] == 190 and err["message"] == "Invalid OAuth access token - Cannot parse access token"
+    assert (
+        err["code"] == 190
+        and err["message"] == "Invalid OAuth access token - Cannot parse access token"
+    )
     ig_token = sb.issue_token("acme_1", provider="instagram")
     assert error_of(graph(http, ig_token, "me"))["code"] == 190  # wrong host for the token
 
@@ -186,7 +232,10 @@ def test_appsecret_proof(sb: Sandbox, http: httpx.Client) -> None:
     ok = graph(http, t, "me", appsecret_proof=proof, appsecret_time=now)
     assert ok.status_code == 200
     err = error_of(graph(http, t, "me", appsecret_proof="0" * 64, appsecret_time=now))
-    assert err["code"] == 100 and err["message"] == "Invalid appsecret_proof provided in the API argument"
+    assert (
+        err["code"] == 100
+        and err["message"] == "Invalid appsecret_proof provided in the API argument"
+    )
 
 
 def test_unknown_object_and_delete_permissions(sb: Sandbox, http: httpx.Client) -> None:
@@ -209,6 +258,9 @@ def test_instagram_graph_me_and_stories(sb: Sandbox, http: httpx.Client) -> None
     assert len(stories) == 8
     ins = ig_graph(http, t, f"{stories[-1]['id']}/insights", metric="reach,views")
     assert ins.status_code == 200
-    assert error_of(ig_graph(http, t, f"{stories[-1]['id']}/insights", metric="link_clicks"))["code"] == 100
+    assert (
+        error_of(ig_graph(http, t, f"{stories[-1]['id']}/insights", metric="link_clicks"))["code"]
+        == 100
+    )
     # The Facebook token does not work on graph.instagram.com
     assert error_of(ig_graph(http, sb.issue_token(ADA), "me"))["code"] == 190

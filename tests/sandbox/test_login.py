@@ -12,7 +12,7 @@ import pytest
 from igconnect.sandbox import Sandbox
 from igconnect.sandbox.consent import ConsentError, follow_consent
 
-from .conftest import ADA, REDIRECT, V, error_of, graph
+from .conftest import REDIRECT, V, error_of, graph
 
 APP = "1000000000000001"
 SECRET = "sandbox-app-secret"
@@ -20,14 +20,26 @@ FB_SCOPES = "instagram_basic,instagram_manage_insights,pages_show_list,pages_rea
 
 
 def fb_url(sb: Sandbox, **extra: str) -> str:
-    q = {"client_id": APP, "redirect_uri": REDIRECT, "state": "st4te", "response_type": "code",
-         "scope": FB_SCOPES, **extra}
+    q = {
+        "client_id": APP,
+        "redirect_uri": REDIRECT,
+        "state": "st4te",
+        "response_type": "code",
+        "scope": FB_SCOPES,
+        **extra,
+    }
     return f"{sb.base_url}/facebook/{V}/dialog/oauth?{urlencode(q)}"
 
 
 def ig_url(sb: Sandbox, **extra: str) -> str:
-    q = {"client_id": APP, "redirect_uri": REDIRECT, "state": "st4te", "response_type": "code",
-         "scope": "instagram_business_basic,instagram_business_manage_insights", **extra}
+    q = {
+        "client_id": APP,
+        "redirect_uri": REDIRECT,
+        "state": "st4te",
+        "response_type": "code",
+        "scope": "instagram_business_basic,instagram_business_manage_insights",
+        **extra,
+    }
     return f"{sb.base_url}/instagram/oauth/authorize?{urlencode(q)}"
 
 
@@ -35,9 +47,19 @@ def query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-def exchange(http: httpx.Client, code: str, redirect_uri: str = REDIRECT, **extra: str) -> httpx.Response:
-    return http.get(f"/graph/{V}/oauth/access_token", params={
-        "client_id": APP, "client_secret": SECRET, "redirect_uri": redirect_uri, "code": code, **extra})
+def exchange(
+    http: httpx.Client, code: str, redirect_uri: str = REDIRECT, **extra: str
+) -> httpx.Response:
+    return http.get(
+        f"/graph/{V}/oauth/access_token",
+        params={
+            "client_id": APP,
+            "client_secret": SECRET,
+            "redirect_uri": redirect_uri,
+            "code": code,
+            **extra,
+        },
+    )
 
 
 def test_consent_page_html(sb: Sandbox, http: httpx.Client) -> None:
@@ -57,9 +79,15 @@ def test_facebook_login_end_to_end(sb: Sandbox, http: httpx.Client) -> None:
     assert q["state"] == "st4te"
     short = exchange(http, q["code"]).json()
     assert short["token_type"] == "bearer" and 3600 <= short["expires_in"] <= 7200
-    long = http.get(f"/graph/{V}/oauth/access_token", params={
-        "grant_type": "fb_exchange_token", "client_id": APP, "client_secret": SECRET,
-        "fb_exchange_token": short["access_token"]}).json()
+    long = http.get(
+        f"/graph/{V}/oauth/access_token",
+        params={
+            "grant_type": "fb_exchange_token",
+            "client_id": APP,
+            "client_secret": SECRET,
+            "fb_exchange_token": short["access_token"],
+        },
+    ).json()
     assert 5_000_000 < long["expires_in"] < 5_200_000
     assert graph(http, long["access_token"], "me").json()["name"] == "Ada Agency"
 
@@ -85,7 +113,8 @@ def test_redirect_uri_must_match_exactly(sb: Sandbox, http: httpx.Client) -> Non
         follow_consent(fb_url(sb, redirect_uri="http://localhost:9999/callback"))
     sb.add_redirect_uri("http://localhost:9999/callback")
     assert follow_consent(fb_url(sb, redirect_uri="http://localhost:9999/callback")).startswith(
-        "http://localhost:9999/callback?code=")
+        "http://localhost:9999/callback?code="
+    )
 
 
 def test_unknown_client_id(sb: Sandbox) -> None:
@@ -95,14 +124,25 @@ def test_unknown_client_id(sb: Sandbox) -> None:
 
 def test_wrong_secret(sb: Sandbox, http: httpx.Client) -> None:
     code = query(follow_consent(fb_url(sb)))["code"]
-    err = error_of(http.get(f"/graph/{V}/oauth/access_token", params={
-        "client_id": APP, "client_secret": "nope", "redirect_uri": REDIRECT, "code": code}))
+    err = error_of(
+        http.get(
+            f"/graph/{V}/oauth/access_token",
+            params={
+                "client_id": APP,
+                "client_secret": "nope",
+                "redirect_uri": REDIRECT,
+                "code": code,
+            },
+        )
+    )
     assert err["code"] == 1 and err["message"] == "Error validating client secret."
 
 
 def test_pkce(sb: Sandbox, http: httpx.Client) -> None:
     verifier = "v" * 50
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    )
     url = fb_url(sb, code_challenge=challenge, code_challenge_method="S256")
     code = query(follow_consent(url))["code"]
     assert error_of(exchange(http, code, code_verifier="w" * 50))["code"] == 100
@@ -112,13 +152,18 @@ def test_pkce(sb: Sandbox, http: httpx.Client) -> None:
 
 def test_cancel(sb: Sandbox) -> None:
     final = follow_consent(fb_url(sb), cancel=True)
-    assert final == (REDIRECT + "?error=access_denied&error_reason=user_denied"
-                     "&error_description=Permissions+error&state=st4te")
+    assert final == (
+        REDIRECT + "?error=access_denied&error_reason=user_denied"
+        "&error_description=Permissions+error&state=st4te"
+    )
 
 
 def test_declining_in_dialog_and_picking_pages(sb: Sandbox, http: httpx.Client) -> None:
-    code = query(follow_consent(fb_url(sb), decline_scopes=["instagram_manage_insights"],
-                                pages=["20000000000000002"]))["code"]
+    code = query(
+        follow_consent(
+            fb_url(sb), decline_scopes=["instagram_manage_insights"], pages=["20000000000000002"]
+        )
+    )["code"]
     t = exchange(http, code).json()["access_token"]
     perms = graph(http, t, "me/permissions").json()["data"]
     assert {"permission": "instagram_manage_insights", "status": "declined"} in perms
@@ -140,19 +185,33 @@ def test_instagram_login_end_to_end(sb: Sandbox, http: httpx.Client) -> None:
     final = follow_consent(ig_url(sb))
     assert final.endswith("#_") and query(final)["state"] == "st4te"
     code = query(final[:-2])["code"]
-    form = {"client_id": APP, "client_secret": SECRET, "grant_type": "authorization_code",
-            "redirect_uri": REDIRECT, "code": code}
+    form = {
+        "client_id": APP,
+        "client_secret": SECRET,
+        "grant_type": "authorization_code",
+        "redirect_uri": REDIRECT,
+        "code": code,
+    }
     body = http.post("/ig-api/oauth/access_token", data=form).json()
     item = body["data"][0]
     assert set(item) == {"access_token", "user_id", "permissions"}
     again = http.post("/ig-api/oauth/access_token", data=form)
     assert again.status_code == 400
     assert set(again.json()) == {"error_type", "code", "error_message"}
-    long = http.get("/ig-graph/access_token", params={
-        "grant_type": "ig_exchange_token", "client_secret": SECRET, "access_token": item["access_token"]}).json()
+    long = http.get(
+        "/ig-graph/access_token",
+        params={
+            "grant_type": "ig_exchange_token",
+            "client_secret": SECRET,
+            "access_token": item["access_token"],
+        },
+    ).json()
     assert long["expires_in"] > 5_000_000
-    me = http.get(f"/ig-graph/{V}/me", params={"fields": "user_id,username,account_type"},
-                  headers={"Authorization": f"Bearer {long['access_token']}"}).json()
+    me = http.get(
+        f"/ig-graph/{V}/me",
+        params={"fields": "user_id,username,account_type"},
+        headers={"Authorization": f"Bearer {long['access_token']}"},
+    ).json()
     assert me["username"] == "acme_2"
     refresh = {"grant_type": "ig_refresh_token", "access_token": long["access_token"]}
     err = error_of(http.get("/ig-graph/refresh_access_token", params=refresh))
@@ -164,7 +223,16 @@ def test_instagram_login_end_to_end(sb: Sandbox, http: httpx.Client) -> None:
 
 def test_instagram_redirect_mismatch(sb: Sandbox, http: httpx.Client) -> None:
     code = query(follow_consent(ig_url(sb))[:-2])["code"]
-    r = http.post("/ig-api/oauth/access_token", data={
-        "client_id": APP, "client_secret": SECRET, "grant_type": "authorization_code",
-        "redirect_uri": REDIRECT + "?x=1", "code": code})
-    assert r.status_code == 400 and r.json()["error_message"].startswith("Error validating verification code")
+    r = http.post(
+        "/ig-api/oauth/access_token",
+        data={
+            "client_id": APP,
+            "client_secret": SECRET,
+            "grant_type": "authorization_code",
+            "redirect_uri": REDIRECT + "?x=1",
+            "code": code,
+        },
+    )
+    assert r.status_code == 400 and r.json()["error_message"].startswith(
+        "Error validating verification code"
+    )

@@ -14,7 +14,7 @@ import pytest
 from igconnect.sandbox import SCENARIOS, Sandbox
 from igconnect.sandbox.consent import ConsentError, follow_consent
 
-from .conftest import ADA, APP_TOKEN, BOB, V, error_of, graph, ig_graph
+from .conftest import ADA, APP_TOKEN, BOB, REDIRECT, V, error_of, graph, ig_graph
 from .test_login import fb_url, ig_url
 
 Make = Callable[..., Sandbox]
@@ -25,8 +25,9 @@ def client(sb: Sandbox) -> httpx.Client:
 
 
 def pages_of(c: httpx.Client, t: str) -> dict[str, dict]:
-    data = graph(c, t, "me/accounts", fields="id,name,instagram_business_account{id,username}",
-                 limit=100).json()["data"]
+    data = graph(
+        c, t, "me/accounts", fields="id,name,instagram_business_account{id,username}", limit=100
+    ).json()["data"]
     return {p["name"]: p for p in data}
 
 
@@ -105,7 +106,9 @@ def test_page_not_picked(make_sandbox: Make) -> None:
         assert set(pages_of(c, t)) == {"Acme Client 1", "Acme Client 3"}
         err = error_of(graph(c, t, ig(sb, "acme_2")))
         assert (err["code"], err["error_subcode"]) == (100, 33)
-        d = c.get(f"/graph/{V}/debug_token", params={"input_token": t, "access_token": APP_TOKEN}).json()
+        d = c.get(
+            f"/graph/{V}/debug_token", params={"input_token": t, "access_token": APP_TOKEN}
+        ).json()
         basic = next(g for g in d["data"]["granular_scopes"] if g["scope"] == "instagram_basic")
         assert basic["target_ids"] == [ig(sb, "acme_1"), ig(sb, "acme_3")]
 
@@ -114,13 +117,19 @@ def test_declined_permission(make_sandbox: Make) -> None:
     sb = make_sandbox(scenarios=["declined-permission"])
     with client(sb) as c:
         html = c.get(fb_url(sb)).text
-        assert 'value="instagram_manage_insights">' in html and 'value="instagram_basic" checked' in html
+        assert (
+            'value="instagram_manage_insights">' in html
+            and 'value="instagram_basic" checked' in html
+        )
         t = sb.issue_token(ADA)
         perms = graph(c, t, "me/permissions").json()["data"]
         assert {"permission": "instagram_manage_insights", "status": "declined"} in perms
         story = sb.world.stories(ig(sb, "acme_1"), sb.now().timestamp())[0]
         err = error_of(graph(c, t, f"{story.id}/insights", metric="reach"))
-        assert err["code"] == 10 and err["message"] == "(#10) Application does not have permission for this action"
+        assert (
+            err["code"] == 10
+            and err["message"] == "(#10) Application does not have permission for this action"
+        )
 
 
 def test_declined_permission_named_scope_and_per_account(make_sandbox: Make) -> None:
@@ -166,9 +175,14 @@ def test_token_killers(make_sandbox: Make, scenario: str, subcode: int, text: st
 def test_token_killer_per_account(make_sandbox: Make) -> None:
     sb = make_sandbox(scenarios=["password-changed@acme_2"])
     with client(sb) as c:
-        assert error_of(graph(c, sb.issue_token(ADA), "me"))["error_subcode"] == 460  # Ada manages acme_2
+        assert (
+            error_of(graph(c, sb.issue_token(ADA), "me"))["error_subcode"] == 460
+        )  # Ada manages acme_2
         assert ig_graph(c, sb.issue_token("acme_1", provider="instagram"), "me").status_code == 200
-        assert error_of(ig_graph(c, sb.issue_token("acme_2", provider="instagram"), "me"))["code"] == 190
+        assert (
+            error_of(ig_graph(c, sb.issue_token("acme_2", provider="instagram"), "me"))["code"]
+            == 190
+        )
 
 
 def test_tokens_expire_with_the_clock(sb: Sandbox, http: httpx.Client) -> None:
@@ -196,7 +210,10 @@ def test_app_and_user_throttled(make_sandbox: Make) -> None:
     sb = make_sandbox(scenarios=["app-throttled"])
     with client(sb) as c:
         r = graph(c, sb.issue_token(ADA), "me")
-        assert error_of(r)["code"] == 4 and error_of(r)["message"] == "(#4) Application request limit reached"
+        assert (
+            error_of(r)["code"] == 4
+            and error_of(r)["message"] == "(#4) Application request limit reached"
+        )
         assert json.loads(r.headers["X-App-Usage"])["call_count"] == 100
     sb2 = make_sandbox(scenarios=["user-throttled"])
     with client(sb2) as c:
@@ -217,8 +234,10 @@ def test_budgets_drive_throttling(make_sandbox: Make) -> None:
         t = sb2.issue_token(ADA)
         path = f"{ig(sb2, 'acme_1')}/stories"
         rs = [graph(c, t, path) for _ in range(4)]
-        assert [json.loads(r.headers["X-Business-Use-Case-Usage"])[ig(sb2, "acme_1")][0]["call_count"]
-                for r in rs[:2]] == [33, 66]
+        assert [
+            json.loads(r.headers["X-Business-Use-Case-Usage"])[ig(sb2, "acme_1")][0]["call_count"]
+            for r in rs[:2]
+        ] == [33, 66]
         assert error_of(rs[3])["code"] == 80002
 
 
@@ -236,7 +255,9 @@ def test_few_viewers(make_sandbox: Make) -> None:
         assert graph(c, t, f"{many[0].id}/insights", metric="reach").status_code == 200
         expanded = graph(c, t, f"{ig(sb, 'acme_1')}/stories", fields="id,insights.metric(reach)")
         assert error_of(expanded)["code"] == 10
-        assert not any(s.few_viewers for s in sb.world.stories(ig(sb, "acme_2"), sb.now().timestamp()))
+        assert not any(
+            s.few_viewers for s in sb.world.stories(ig(sb, "acme_2"), sb.now().timestamp())
+        )
 
 
 def test_flaky(make_sandbox: Make) -> None:
@@ -272,7 +293,9 @@ def test_multi_page(make_sandbox: Make) -> None:
     with client(sb) as c:
         t = sb.issue_token(ADA)
         seen, url = [], None
-        r = graph(c, t, "me/accounts", fields="id,name,instagram_business_account{username}", limit=4)
+        r = graph(
+            c, t, "me/accounts", fields="id,name,instagram_business_account{username}", limit=4
+        )
         while True:
             body = r.json()
             seen += body["data"]
@@ -293,7 +316,9 @@ def test_high_volume(make_sandbox: Make) -> None:
 
         def month(username: str) -> tuple[int, int]:
             posts, likes = 0, 0
-            r = graph(c, t, f"{ig(sb, username)}/media", fields="id,timestamp,like_count", limit=100)
+            r = graph(
+                c, t, f"{ig(sb, username)}/media", fields="id,timestamp,like_count", limit=100
+            )
             while True:
                 body = r.json()
                 recent = [p for p in body["data"] if p["timestamp"] >= since]
@@ -316,8 +341,10 @@ def test_already_connected(make_sandbox: Make) -> None:
         bob_pages = pages_of(c, sb.issue_token(BOB))
         assert "Acme Client 1" in bob_pages and "Bob's Bakery" in bob_pages
         ada_pages = pages_of(c, sb.issue_token(ADA))
-        assert (bob_pages["Acme Client 1"]["instagram_business_account"]
-                == ada_pages["Acme Client 1"]["instagram_business_account"])
+        assert (
+            bob_pages["Acme Client 1"]["instagram_business_account"]
+            == ada_pages["Acme Client 1"]["instagram_business_account"]
+        )
         sb.set_session_user(BOB)
         final = follow_consent(fb_url(sb))
         assert "code=" in final
@@ -353,7 +380,9 @@ def test_hashtag_search_limit(sb: Sandbox, http: httpx.Client) -> None:
     user = ig(sb, "acme_1")
     for i in range(30):
         assert graph(http, t, "ig_hashtag_search", user_id=user, q=f"tag{i}").status_code == 200
-    assert graph(http, t, "ig_hashtag_search", user_id=user, q="tag3").status_code == 200  # repeat: free
+    assert (
+        graph(http, t, "ig_hashtag_search", user_id=user, q="tag3").status_code == 200
+    )  # repeat: free
     err = error_of(graph(http, t, "ig_hashtag_search", user_id=user, q="tag31"))
     assert err["code"] == 4
     sb.advance_clock(days=8)
@@ -371,7 +400,10 @@ def test_data_is_deterministic_for_a_seed(make_sandbox: Make) -> None:
 
     def facts(sb: Sandbox) -> list:
         acct = sb.world.by_username["acme_1"]
-        return [(s.id, s.timestamp, sb.world.story_values(s, at)["reach"]) for s in sb.world.stories(acct.id, at)]
+        return [
+            (s.id, s.timestamp, sb.world.story_values(s, at)["reach"])
+            for s in sb.world.stories(acct.id, at)
+        ]
 
     assert facts(a) == facts(b) != facts(c)
 
@@ -388,3 +420,24 @@ def test_admin_endpoints(sb: Sandbox, http: httpx.Client) -> None:
     assert http.delete("/__sandbox/scenario").json()["scenarios"] == []
     q = urlencode({"x": 1})
     assert http.get(f"/__sandbox/nope?{q}").status_code == 404
+
+
+def test_declined_permission_rerequest_and_instagram(make_sandbox: Make) -> None:
+    sb = make_sandbox(scenarios=["declined-permission"])
+    with client(sb) as c:
+        html = c.get(fb_url(sb, auth_type="rerequest")).text
+        assert 'value="instagram_manage_insights" checked' in html
+        final = follow_consent(ig_url(sb))
+        code = final.split("code=")[1].split("&")[0]
+        form = {
+            "client_id": "1000000000000001",
+            "client_secret": "sandbox-app-secret",
+            "grant_type": "authorization_code",
+            "redirect_uri": REDIRECT,
+            "code": code,
+        }
+        item = c.post("/ig-api/oauth/access_token", data=form).json()["data"][0]
+        assert item["permissions"] == "instagram_business_basic"
+        t = sb.issue_token("acme_1", provider="instagram")
+        story = ig_graph(c, t, "me/stories").json()["data"][0]["id"]
+        assert error_of(ig_graph(c, t, f"{story}/insights", metric="reach"))["code"] == 10

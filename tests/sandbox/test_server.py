@@ -35,7 +35,7 @@ def test_listens_on_loopback_only(sb: Sandbox) -> None:
     assert sb.base_url.startswith("http://127.0.0.1:")
     assert sb._server is not None
     assert all(s.getsockname()[0] == "127.0.0.1" for s in sb._server.sockets)
-    with pytest.raises(ValueError, match="127.0.0.1"):
+    with pytest.raises(ValueError, match=r"127\.0\.0\.1"):
         SandboxConfig(host="0.0.0.0")
 
 
@@ -91,8 +91,20 @@ def test_import_is_cheap() -> None:
 
 def test_cli_serve_prints_exports() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "igconnect", "sandbox", "serve", "--port", "0", "--scenario", "few-viewers@acme_2"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "igconnect",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--scenario",
+            "few-viewers@acme_2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

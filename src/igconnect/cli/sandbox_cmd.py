@@ -15,14 +15,19 @@ def serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 = a free one).")] = 8766,
     scenario: Annotated[
         list[str] | None,
-        typer.Option("--scenario", "-s", help="NAME or NAME@ig_username; repeatable. See docs/sandbox.md."),
+        typer.Option(
+            "--scenario", "-s", help="NAME or NAME@ig_username; repeatable. See docs/sandbox.md."
+        ),
     ] = None,
-    latency: Annotated[int, typer.Option("--latency", help="Delay every API answer by MS milliseconds.")] = 0,
+    latency: Annotated[
+        int, typer.Option("--latency", help="Delay every API answer by MS milliseconds.")
+    ] = 0,
     accounts: Annotated[int, typer.Option(help="Instagram accounts managed by Ada Agency.")] = 3,
     stories: Annotated[int, typer.Option(help="Live stories per account at any moment.")] = 8,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
     redirect_uri: Annotated[
-        list[str] | None, typer.Option("--redirect-uri", help="Registered redirect URI; repeatable.")
+        list[str] | None,
+        typer.Option("--redirect-uri", help="Registered redirect URI; repeatable."),
     ] = None,
     app_id: Annotated[str | None, typer.Option("--app-id", help="The sandbox app's id.")] = None,
     app_secret: Annotated[
@@ -56,15 +61,17 @@ def serve(
     try:
         sb.start()
     except OSError as exc:
-        sys.stderr.write(f"Error: cannot listen on 127.0.0.1:{port}: {exc.strerror} — try --port 0\n")
+        sys.stderr.write(
+            f"Error: cannot listen on 127.0.0.1:{port}: {exc.strerror} — try --port 0\n"
+        )
         raise typer.Exit(1) from None
     for name, value in sb.env().items():
         sys.stdout.write(f"export {name}={value}\n")
     sys.stdout.flush()
     shown = ", ".join(cfg.scenarios) or "none"
     sys.stderr.write(
-        f"Sandbox listening on {sb.base_url} (seed {seed}, {accounts} accounts, scenarios: {shown}). "
-        "Press Ctrl-C to stop.\n"
+        f"Sandbox listening on {sb.base_url} (seed {seed}, {accounts} accounts, "
+        f"scenarios: {shown}). Press Ctrl-C to stop.\n"
     )
     sys.stderr.flush()
     try:

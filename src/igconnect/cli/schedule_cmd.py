@@ -1,9 +1,83 @@
-"""Placeholder: this command group is being built (see the open issues)."""
+"""`igconnect schedule`: run the story export from cron (or a systemd timer). See docs/cron.md."""
 
 from __future__ import annotations
 
 import typer
 
+from igconnect.cli import context as cli_context
+
+schedule_app = typer.Typer(
+    help="Schedule the story export (cron line, systemd timer).", no_args_is_help=True
+)
+
 
 def register(app: typer.Typer) -> None:
-    """Nothing to register yet."""
+    app.add_typer(schedule_app, name="schedule")
+
+
+@schedule_app.command("show")
+def show_command(
+    ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help="Output JSON.")
+) -> None:
+    """Print the crontab line and a systemd service + timer for the export.
+
+    Example: igconnect schedule show
+    """
+    from igconnect.export.schedule import build_schedule
+
+    obj = cli_context.get(ctx)
+    schedule = build_schedule(obj.runtime)
+    if obj.wants_json(json_output):
+        obj.emit_json(
+            {
+                "interval_minutes": schedule.interval_minutes,
+                "crontab_line": schedule.crontab_line,
+                "systemd_service": schedule.systemd_service,
+                "systemd_timer": schedule.systemd_timer,
+                "environment": schedule.environment,
+                "warnings": schedule.warnings,
+            }
+        )
+        return
+    obj.info(f"# crontab (every {schedule.interval_minutes} minutes): `igconnect schedule install`")
+    obj.out.print(schedule.crontab_line)
+    obj.info("\n# or ~/.config/systemd/user/igconnect-export.service:")
+    obj.out.print(schedule.systemd_service)
+    obj.info("# and ~/.config/systemd/user/igconnect-export.timer:")
+    obj.out.print(schedule.systemd_timer)
+    obj.info("# then: systemctl --user enable --now igconnect-export.timer")
+    for warning in schedule.warnings:
+        obj.warn(warning)
+
+
+@schedule_app.command("install")
+def install_command(ctx: typer.Context) -> None:
+    """Add the export to your crontab (once: running it again changes nothing).
+
+    Example: igconnect schedule install
+    """
+    from igconnect.export.schedule import build_schedule, install
+
+    obj = cli_context.get(ctx)
+    schedule = build_schedule(obj.runtime)
+    for warning in schedule.warnings:
+        obj.warn(warning)
+    if install(schedule):
+        obj.success(f"Added to your crontab: {schedule.crontab_line}")
+    else:
+        obj.info("Your crontab already runs the export; nothing changed.")
+
+
+@schedule_app.command("remove")
+def remove_command(ctx: typer.Context) -> None:
+    """Take the export out of your crontab.
+
+    Example: igconnect schedule remove
+    """
+    from igconnect.export.schedule import remove
+
+    obj = cli_context.get(ctx)
+    if remove():
+        obj.success("Removed the export from your crontab.")
+    else:
+        obj.info("Your crontab had no igconnect export; nothing changed.")

@@ -1,9 +1,200 @@
-"""Placeholder: this command group is being built (see the open issues)."""
+"""`igconnect trackers`: what is tracked, and which connection carries it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
+
+from igconnect.cli import context as cli_context
+
+trackers_app = typer.Typer(
+    help="Accounts and hashtags to track, and the connection each one uses (see docs/trackers.md).",
+    no_args_is_help=True,
+)
+
+_STRICT_HELP = "Refuse instead of warning when the connection would go over capacity or is broken."
+_JSON_HELP = "Output JSON."
 
 
 def register(app: typer.Typer) -> None:
-    """Nothing to register yet."""
+    app.add_typer(trackers_app, name="trackers")
+
+
+def _warn_all(obj: Any, warnings: list[str]) -> None:
+    for message in warnings:
+        obj.warn(message)
+
+
+@trackers_app.command("add")
+def add_command(
+    ctx: typer.Context,
+    tracker: str = typer.Argument(..., help="@USERNAME or '#HASHTAG' (quote # in the shell)."),
+    connection: str | None = typer.Option(
+        None, "--connection", "-c", help="Connection to use (default: the best one by the rules)."
+    ),
+    high_volume: bool = typer.Option(
+        False, "--high-volume", help="Mark it high-volume: it gets a connection of its own."
+    ),
+    strict: bool = typer.Option(False, "--strict", help=_STRICT_HELP),
+    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
+) -> None:
+    """Track an Instagram account or a hashtag.
+
+    Example: igconnect trackers add @acme_shop --connection acme
+    """
+    from igconnect.tracker_service import add_tracker
+
+    obj = cli_context.get(ctx)
+    result = add_tracker(obj.runtime, tracker, connection, high_volume=high_volume, strict=strict)
+    _warn_all(obj, result.warnings)
+    if obj.wants_json(json_output):
+        obj.emit_json(
+            {"tracker": result.tracker.key, "connection": result.connection, "reason": result.reason}
+        )
+        return
+    if result.connection:
+        obj.success(f"tracking {result.tracker.key} on '{result.connection}'")
+        obj.info(result.reason)
+    else:
+        obj.warn(f"tracking {result.tracker.key}, unassigned: {result.reason}")
+
+
+@trackers_app.command("assign")
+def assign_command(
+    ctx: typer.Context,
+    tracker: str = typer.Argument(..., help="@USERNAME or '#HASHTAG'."),
+    connection: str = typer.Argument(..., help="Connection name."),
+    strict: bool = typer.Option(False, "--strict", help=_STRICT_HELP),
+) -> None:
+    """Put a tracker on a connection.
+
+    Example: igconnect trackers assign @acme_shop acme
+    """
+    from igconnect.tracker_service import assign_tracker
+
+    obj = cli_context.get(ctx)
+    result = assign_tracker(obj.runtime, tracker, connection, strict=strict)
+    _warn_all(obj, result.warnings)
+    if not result.changed:
+        obj.info(f"{result.tracker.key} is already on '{connection}'")
+        return
+    was = f" (was on '{result.previous}')" if result.previous else ""
+    obj.success(f"{result.tracker.key} is on '{result.connection}'{was}")
+
+
+@trackers_app.command("unassign")
+def unassign_command(
+    ctx: typer.Context, tracker: str = typer.Argument(..., help="@USERNAME or '#HASHTAG'.")
+) -> None:
+    """Take a tracker off its connection (it stays tracked, and collects nothing until assigned)."""
+    from igconnect.tracker_service import unassign_tracker
+
+    obj = cli_context.get(ctx)
+    result = unassign_tracker(obj.runtime, tracker)
+    if result.changed:
+        obj.success(f"{result.tracker.key} is unassigned (was on '{result.previous}')")
+    else:
+        obj.info(f"{result.tracker.key} was not assigned")
+
+
+@trackers_app.command("remove")
+def remove_command(
+    ctx: typer.Context, tracker: str = typer.Argument(..., help="@USERNAME or '#HASHTAG'.")
+) -> None:
+    """Stop tracking an account or hashtag."""
+    from igconnect.tracker_service import remove_tracker
+
+    obj = cli_context.get(ctx)
+    removed = remove_tracker(obj.runtime, tracker)
+    obj.success(f"stopped tracking {removed.key}")
+
+
+@trackers_app.command("move")
+def move_command(
+    ctx: typer.Context,
+    source: str = typer.Option(..., "--from", help="Connection the trackers are on now."),
+    target: str = typer.Option(..., "--to", help="Connection to move them to."),
+    strict: bool = typer.Option(False, "--strict", help=_STRICT_HELP),
+) -> None:
+    """Move every tracker from one connection to another (all or nothing).
+
+    Example, after reconnecting under a new name: igconnect trackers move --from acme --to acme-2
+    """
+    from igconnect.tracker_service import move_trackers
+
+    obj = cli_context.get(ctx)
+    result = move_trackers(obj.runtime, source, target, strict=strict)
+    _warn_all(obj, result.warnings)
+    if not result.moved:
+        obj.info(f"no trackers to move from '{source}'")
+        return
+    obj.success(f"moved {len(result.moved)} tracker(s) from '{source}' to '{target}': " + ", ".join(result.moved))
+
+
+@trackers_app.command("list")
+def list_command(
+    ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help=_JSON_HELP)
+) -> None:
+    """Trackers grouped by connection, with each connection's load, status and last rate-limit usage."""
+    from igconnect.tracker_service import list_trackers
+
+    obj = cli_context.get(ctx)
+    listing = list_trackers(obj.runtime)
+    if obj.wants_json(json_output):
+        obj.emit_json(listing.to_dict())
+        return
+    from igconnect.cli.trackers_render import render_listing
+
+    render_listing(obj, listing)
+
+
+@trackers_app.command("rebalance")
+def rebalance_command(
+    ctx: typer.Context,
+    apply: bool = typer.Option(False, "--apply", help="Write the proposed assignment."),
+    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
+) -> None:
+    """Propose the assignment that follows the rules with the fewest moves; --apply writes it."""
+    from igconnect.tracker_service import rebalance
+
+    obj = cli_context.get(ctx)
+    result = rebalance(obj.runtime, apply=apply)
+    if obj.wants_json(json_output):
+        obj.emit_json({**result.proposal.to_dict(), "applied": result.applied})
+        return
+    from igconnect.cli.trackers_render import render_rebalance
+
+    render_rebalance(obj, result)
+
+
+@trackers_app.command("classify")
+def classify_command(
+    ctx: typer.Context,
+    tracker: str | None = typer.Argument(None, help="@USERNAME or '#HASHTAG' (default: all)."),
+    set_volume: str | None = typer.Option(
+        None, "--set", help="Set the volume class by hand: high or normal."
+    ),
+    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
+) -> None:
+    """Measure whether accounts are high-volume (posts and likes over 30 days), and record it.
+
+    Example: igconnect trackers classify @acme_shop
+    """
+    from igconnect.errors import PartialFailure
+    from igconnect.tracker_service import classify
+
+    obj = cli_context.get(ctx)
+    results = classify(obj.runtime, tracker, set_volume=set_volume)
+    if obj.wants_json(json_output):
+        obj.emit_json({"results": [r.to_dict() for r in results]})
+    else:
+        from igconnect.cli.trackers_render import render_classify
+
+        render_classify(obj, results)
+    failed = [r for r in results if r.status == "failed"]
+    if failed:
+        raise PartialFailure(
+            f"{len(failed)} of {len(results)} tracker(s) could not be measured",
+            hint="see the notes above; fix their connections and run `igconnect trackers classify` again",
+        )

@@ -1,4 +1,4 @@
-"""Per-account checks: professional account linked, Page role, stories, story insights, rate limit."""
+"""Per-account checks: account linked, Page role, stories, story insights, rate-limit headroom."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _link_steps(page_name: str, username: str | None = None) -> list[str]:
         "Switch to professional account (Business or Creator).",
         f"Link it to the Page '{page_name}' from the Instagram app: Settings → Accounts Center "
         "(or 'Sharing to other apps') → Facebook → pick the Page, not a personal profile.",
-        f"If the link shows as pending, the Page's owner confirms it on Facebook: Page settings → "
+        "If the link shows as pending, the Page's owner confirms it on Facebook: Page settings → "
         "Linked accounts → Instagram → review the connection.",
         "Then log in again so the connection picks the account up.",
     ]

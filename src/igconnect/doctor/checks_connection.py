@@ -26,7 +26,10 @@ FACEBOOK_REQUIRED = (
 )
 FACEBOOK_ADVISED = ("business_management",)
 INSTAGRAM_REQUIRED = ("instagram_business_basic", "instagram_business_manage_insights")
-INSIGHTS_SCOPE = {"facebook": "instagram_manage_insights", "instagram": "instagram_business_manage_insights"}
+INSIGHTS_SCOPE = {
+    "facebook": "instagram_manage_insights",
+    "instagram": "instagram_business_manage_insights",
+}
 
 # What to do about a dead token, by debug_token / error subcode.
 _DEAD_STEPS: dict[int, str] = {
@@ -201,7 +204,9 @@ def token_valid(state: ConnectionState) -> Finding:
     if not data.get("is_valid"):
         err = data.get("error") or {}
         subcode = err.get("subcode")
-        subcode = int(subcode) if isinstance(subcode, int | str) and str(subcode).isdigit() else None
+        subcode = (
+            int(subcode) if isinstance(subcode, int | str) and str(subcode).isdigit() else None
+        )
         reason = TOKEN_DEAD_REASONS.get(subcode or 0, "Meta no longer accepts the token")
         message = f"code {err.get('code', 190)}" + (f", subcode {subcode}" if subcode else "")
         return _dead(state, subcode, message, reason)
@@ -222,8 +227,9 @@ def token_valid(state: ConnectionState) -> Finding:
             reconnect_command(state.name),
         )
     marked = _mark(state, broken_reason=None)
+    who = state.connection.user_name or data.get("user_id")
     return ok(
-        f"Meta accepts it ({data.get('type', 'USER')} token of {state.connection.user_name or data.get('user_id')})",
+        f"Meta accepts it ({data.get('type', 'USER')} token of {who})",
         user_id=data.get("user_id"),
         type=data.get("type"),
         settings_file=marked,
@@ -262,7 +268,10 @@ def expiry(state: ConnectionState) -> Finding:
         moments["token"] = state.connection.token_expires_at
         if state.provider == "facebook":
             moments["data access"] = state.connection.data_access_expires_at
-    details = {k.replace(" ", "_") + "_expires_at": (v.isoformat() if v else None) for k, v in moments.items()}
+    details = {
+        k.replace(" ", "_") + "_expires_at": (v.isoformat() if v else None)
+        for k, v in moments.items()
+    }
     soonest = [(what, m) for what, m in moments.items() if m is not None]
     soonest.sort(key=lambda item: item[1])
     if not soonest:
@@ -335,8 +344,8 @@ def permissions(state: ConnectionState) -> Finding:
         if missing:
             bits.append("never granted: " + ", ".join(missing))
         steps = [
-            f"Log in again: igconnect asks for the declined permissions again "
-            f"(auth_type=rerequest).",
+            "Log in again: igconnect asks for the declined permissions again "
+            "(auth_type=rerequest).",
             "In Meta's dialog, keep " + ", ".join(declined + missing) + " ticked "
             "(choose 'Edit access' / 'Edit settings' if the dialog offers it) and confirm.",
         ]

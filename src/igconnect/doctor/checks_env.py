@@ -46,7 +46,7 @@ def settings_readable(env: EnvState) -> Finding:
             f"Open {path} in an editor and fix what the evidence names (it was left as it is).",
             "Or move it away to start afresh; connections would then have to be added again.",
         ]
-        return failure(exc.message, steps, f"igconnect config show", path=str(path))
+        return failure(exc.message, steps, "igconnect config show", path=str(path))
     if not path.exists():
         return ok(f"no settings file yet ({path}): defaults in use", path=str(path))
     return ok(f"{path}", path=str(path))
@@ -98,7 +98,9 @@ def app_present(env: EnvState) -> Finding:
 
 def _session_facts() -> dict[str, object]:
     return {
-        "dbus_session_bus_address": "set" if os.environ.get("DBUS_SESSION_BUS_ADDRESS") else "unset",
+        "dbus_session_bus_address": "set"
+        if os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+        else "unset",
         "ssh_session": bool(os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_TTY")),
         "xdg_runtime_dir": os.environ.get("XDG_RUNTIME_DIR") or None,
     }

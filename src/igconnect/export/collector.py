@@ -142,9 +142,9 @@ class RunContext:
                 message = f"Meta rejected the story metric '{name}' ({why}); collected the rest"
                 if catalogue.is_unsure(name):
                     log.info("%s", message)
-                else:
+                else:  # the CLI prints the warnings; the log file gets it at INFO
                     self.warnings.append(message)
-                    log.warning("%s", message)
+                    log.info("warning: %s", message)
 
     def refuse_expansion(self, provider: str, why: str) -> None:
         with self._lock:
@@ -165,8 +165,9 @@ def rejected_metrics(exc: MetaApiError, asked: list[str]) -> list[str]:
     if allowed:
         valid = {v.strip(" .") for v in allowed[1].split(",")}
         out += [m for m in asked if m not in valid]
-    lowered = message.lower()
-    out += [m for m in asked if re.search(rf"\b{re.escape(m)}\b", lowered)]
+    if not out:  # a message that names the metric without Meta's usual wording
+        lowered = message.lower()
+        out += [m for m in asked if re.search(rf"\b{re.escape(m)}\b", lowered)]
     return list(dict.fromkeys(out))
 
 
@@ -271,9 +272,7 @@ class AccountCollector:
 
     def _collect(self, job: AccountJob, outcome: AccountOutcome) -> list[StoryRecord]:
         provider = job.provider
-        known_few = {
-            sid for sid, k in job.known.items() if k.status == STATUS_TOO_FEW_VIEWERS
-        }
+        known_few = {sid for sid, k in job.known.items() if k.status == STATUS_TOO_FEW_VIEWERS}
         nodes: list[dict[str, Any]] | None = None
         if not known_few and provider not in self.run.no_expansion:
             nodes = self._list_expanded(job, outcome)
@@ -328,7 +327,9 @@ class AccountCollector:
                 return nodes
             nodes.extend(n for n in page.get("data", []) if isinstance(n, dict) and n.get("id"))
 
-    def _list_expanded(self, job: AccountJob, outcome: AccountOutcome) -> list[dict[str, Any]] | None:
+    def _list_expanded(
+        self, job: AccountJob, outcome: AccountOutcome
+    ) -> list[dict[str, Any]] | None:
         """The listing with the plain metrics expanded; None when it must fall back per story."""
         while True:
             asked = self.run.metrics_for(job.provider)
@@ -374,7 +375,10 @@ class AccountCollector:
                     else:
                         record.status, record.reason = STATUS_ERROR, short(error)
                 elif isinstance(error, BadParameter):
-                    record.status, record.reason = STATUS_ERROR, "gone before its insights were read"
+                    record.status, record.reason = (
+                        STATUS_ERROR,
+                        "gone before its insights were read",
+                    )
                 elif isinstance(error, TokenDead | Throttled):
                     raise error
                 else:
@@ -437,7 +441,9 @@ class AccountCollector:
             return False
         return now - record.posted_at >= self.run.breakdown_age
 
-    def _read_breakdowns(self, job: AccountJob, outcome: AccountOutcome, record: StoryRecord) -> None:
+    def _read_breakdowns(
+        self, job: AccountJob, outcome: AccountOutcome, record: StoryRecord
+    ) -> None:
         complete = True
         for spec in self.run.breakdowns_for(job.provider):
             params = {"metric": spec.metric, "breakdown": spec.breakdown}

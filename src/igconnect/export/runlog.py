@@ -26,7 +26,9 @@ def run_log(log_dir: Path) -> Iterator[Path]:
     handler.addFilter(RedactingFilter())
     handler.setLevel(logging.INFO)
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z")
+        logging.Formatter(
+            "%(asctime)s %(process)d %(levelname)s %(message)s", "%Y-%m-%dT%H:%M:%S%z"
+        )
     )
     logger = logging.getLogger("igconnect")
     previous_level = logger.level

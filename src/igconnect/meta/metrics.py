@@ -95,17 +95,13 @@ def _live(since: str, until: str | None, version: str) -> bool:
 def story_metrics(version: str, provider: str) -> list[Metric]:
     """The plain story metrics to ask for on `version` through a `provider` connection."""
     return [
-        m
-        for m in STORY_METRICS
-        if provider in m.providers and _live(m.since, m.until, version)
+        m for m in STORY_METRICS if provider in m.providers and _live(m.since, m.until, version)
     ]
 
 
 def story_breakdowns(version: str, provider: str) -> list[Breakdown]:
     return [
-        b
-        for b in STORY_BREAKDOWNS
-        if provider in b.providers and _live(b.since, b.until, version)
+        b for b in STORY_BREAKDOWNS if provider in b.providers and _live(b.since, b.until, version)
     ]
 
 

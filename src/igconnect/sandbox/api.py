@@ -19,7 +19,6 @@ from .world import (
     BREAKDOWN_METRICS,
     FACEBOOK_ONLY_METRICS,
     METRIC_TEXT,
-    NAVIGATION_TYPES,
     POST_METRICS,
     STORY_METRICS,
     IgAccount,
@@ -131,11 +130,17 @@ class GraphApi:
         parts = [p for p in rest.split("/") if p]
         if host == "ig-graph" and parts and parts[0] in ("access_token", "refresh_access_token"):
             return self.ig_token_endpoint(parts[0], params), []
-        if host == "ig-graph" and len(parts) > 1 and VERSION_RE.match(parts[0]):
-            if parts[1] in ("access_token", "refresh_access_token") and len(parts) == 2:
-                return self.ig_token_endpoint(parts[1], params), []
+        if (
+            host == "ig-graph"
+            and len(parts) == 2
+            and VERSION_RE.match(parts[0])
+            and parts[1] in ("access_token", "refresh_access_token")
+        ):
+            return self.ig_token_endpoint(parts[1], params), []
         if not parts or not VERSION_RE.match(parts[0]) or parts[0] not in _versions():
-            raise E.unknown_path("/" + "/".join(parts if not parts or not VERSION_RE.match(parts[0]) else parts[1:]))
+            raise E.unknown_path(
+                "/" + "/".join(parts if not parts or not VERSION_RE.match(parts[0]) else parts[1:])
+            )
         ctx = Ctx(host, parts[0], params)
         path = parts[1:]
         if host == "graph" and path == ["oauth", "access_token"]:
@@ -179,14 +184,18 @@ class GraphApi:
         if token is None:
             if value == f"{self.s.cfg.app_id}|{self.s.cfg.app_secret}":
                 raise MetaError(
-                    2500, "An active access token must be used to query information about the current user."
+                    2500,
+                    "An active access token must be used to query information about the "
+                    "current user.",
                 )
             raise MetaError(190, E.CANNOT_PARSE)
         if token.provider != ctx.provider:
             raise MetaError(190, E.CANNOT_PARSE)
         sub = self.s.killer(token)
         if sub is not None:
-            raise E.token_error(sub, app_id=self.s.cfg.app_id, expired_at=token.expires_at, now=self.s.now())
+            raise E.token_error(
+                sub, app_id=self.s.cfg.app_id, expired_at=token.expires_at, now=self.s.now()
+            )
         ctx.token = token
         return token
 
@@ -312,10 +321,15 @@ class GraphApi:
                 raise E.unsupported_get(head)
             acct = self.need_account(ctx, head)
             if edge is None:
-                return self.media_node(ctx, story, parse_fields(ctx.params.get("fields")) or [Field("id")])
+                return self.media_node(
+                    ctx, story, parse_fields(ctx.params.get("fields")) or [Field("id")]
+                )
             if edge == "insights":
-                return {"data": self.insights(ctx, acct, story, ctx.params.get("metric"),
-                                              ctx.params.get("breakdown"))}
+                return {
+                    "data": self.insights(
+                        ctx, acct, story, ctx.params.get("metric"), ctx.params.get("breakdown")
+                    )
+                }
             raise E.unknown_path(f"/{head}/{edge}")
         if head.startswith("178"):
             post = w.post(head, now)
@@ -323,15 +337,22 @@ class GraphApi:
                 raise E.unsupported_get(head)
             acct = self.need_account(ctx, head)
             if edge is None:
-                return self.media_node(ctx, post, parse_fields(ctx.params.get("fields")) or [Field("id")])
+                return self.media_node(
+                    ctx, post, parse_fields(ctx.params.get("fields")) or [Field("id")]
+                )
             if edge == "insights":
-                return {"data": self.insights(ctx, acct, post, ctx.params.get("metric"),
-                                              ctx.params.get("breakdown"))}
+                return {
+                    "data": self.insights(
+                        ctx, acct, post, ctx.params.get("metric"), ctx.params.get("breakdown")
+                    )
+                }
             raise E.unknown_path(f"/{head}/{edge}")
         if head in w.pages and ctx.provider == "facebook" and edge is None:
             if head not in self.visible_pages(ctx.token):  # type: ignore[arg-type]
                 raise E.unsupported_get(head)
-            return self.page_node(ctx, head, parse_fields(ctx.params.get("fields")) or [Field("id"), Field("name")])
+            return self.page_node(
+                ctx, head, parse_fields(ctx.params.get("fields")) or [Field("id"), Field("name")]
+            )
         if head in w.users and ctx.provider == "facebook" and edge is None:
             if head != ctx.token.user_id:  # type: ignore[union-attr]
                 raise E.unsupported_get(head)
@@ -350,8 +371,14 @@ class GraphApi:
         fields = parse_fields(ctx.params.get("fields")) or [Field("id"), Field("name")]
         out: dict[str, Any] = {}
         first, _, last = user.name.partition(" ")
-        values = {"id": user.id, "name": user.name, "email": user.email, "first_name": first,
-                  "last_name": last, "short_name": first}
+        values = {
+            "id": user.id,
+            "name": user.name,
+            "email": user.email,
+            "first_name": first,
+            "last_name": last,
+            "short_name": first,
+        }
         for f in fields:
             if f.name not in USER_FIELDS:
                 raise _nonexisting(f.name, "User")
@@ -362,7 +389,9 @@ class GraphApi:
         token = ctx.token
         assert token is not None
         data = [{"permission": "public_profile", "status": "granted"}]
-        data += [{"permission": p, "status": "granted"} for p in token.scopes if p != "public_profile"]
+        data += [
+            {"permission": p, "status": "granted"} for p in token.scopes if p != "public_profile"
+        ]
         data += [{"permission": p, "status": "declined"} for p in token.declined]
         return {"data": data}
 
@@ -375,17 +404,26 @@ class GraphApi:
         token = ctx.token
         assert token is not None
         pages = self.visible_pages(token) if "pages_show_list" in token.scopes else []
-        fields = parse_fields(ctx.params.get("fields")) or [Field("id"), Field("name"), Field("tasks"),
-                                                            Field("access_token"), Field("category")]
+        fields = parse_fields(ctx.params.get("fields")) or [
+            Field("id"),
+            Field("name"),
+            Field("tasks"),
+            Field("access_token"),
+            Field("category"),
+        ]
         limit = _limit(ctx.params, 25, 100)
         start = _uncursor(ctx.params["after"]) + 1 if ctx.params.get("after") else 0
         chunk = pages[start : start + limit]
         data = [self.page_node(ctx, pid, fields) for pid in chunk]
         out: dict[str, Any] = {"data": data}
         if chunk:
-            paging: dict[str, Any] = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(chunk) - 1)}}
+            paging: dict[str, Any] = {
+                "cursors": {"before": _cursor(start), "after": _cursor(start + len(chunk) - 1)}
+            }
             if start + len(chunk) < len(pages):
-                paging["next"] = self._next(ctx, "me/accounts", after=_cursor(start + len(chunk) - 1))
+                paging["next"] = self._next(
+                    ctx, "me/accounts", after=_cursor(start + len(chunk) - 1)
+                )
             out["paging"] = paging
         return out
 
@@ -413,12 +451,15 @@ class GraphApi:
         for t in self.s.tokens.values():
             if t.kind == "page" and t.page_id == pid and t.user_id == token.user_id:
                 return t.value
-        return self.s.mint(token.user_id, "facebook", "page", token.scopes, pages=frozenset([pid]),
-                           page_id=pid).value
+        return self.s.mint(
+            token.user_id, "facebook", "page", token.scopes, pages=frozenset([pid]), page_id=pid
+        ).value
 
     # -- Instagram user ---------------------------------------------------------------------
 
-    def ig_fields(self, ctx: Ctx, acct: IgAccount, fields: list[Field], node: str) -> dict[str, Any]:
+    def ig_fields(
+        self, ctx: Ctx, acct: IgAccount, fields: list[Field], node: str
+    ) -> dict[str, Any]:
         allowed = ME_IG_FIELDS if node == "User" else IG_USER_FIELDS
         values: dict[str, Any] = {
             "id": acct.app_scoped_id if node == "User" else acct.id,
@@ -473,7 +514,9 @@ class GraphApi:
         data = [self.media_node(ctx, s, fields) for s in chunk]
         out: dict[str, Any] = {"data": data}
         if chunk:
-            paging: dict[str, Any] = {"cursors": {"before": _cursor(chunk[0].k), "after": _cursor(chunk[-1].k)}}
+            paging: dict[str, Any] = {
+                "cursors": {"before": _cursor(chunk[0].k), "after": _cursor(chunk[-1].k)}
+            }
             if len(live) > limit:
                 paging["next"] = self._next(ctx, f"{ig_id}/stories", after=_cursor(chunk[-1].k))
             out["paging"] = paging
@@ -489,7 +532,9 @@ class GraphApi:
         chunk = posts[:limit]
         out: dict[str, Any] = {"data": [self.media_node(ctx, p, fields) for p in chunk]}
         if chunk:
-            paging: dict[str, Any] = {"cursors": {"before": _cursor(chunk[0].k), "after": _cursor(chunk[-1].k)}}
+            paging: dict[str, Any] = {
+                "cursors": {"before": _cursor(chunk[0].k), "after": _cursor(chunk[-1].k)}
+            }
             if len(posts) > limit:
                 paging["next"] = self._next(ctx, f"{ig_id}/media", after=_cursor(chunk[-1].k))
             out["paging"] = paging
@@ -505,7 +550,9 @@ class GraphApi:
             if name == "insights":
                 metric = f.mods.get("metric")
                 self.need_scope(ctx, INSIGHTS_SCOPE[ctx.provider], acct)
-                out["insights"] = {"data": self.insights(ctx, acct, m, metric, f.mods.get("breakdown"))}
+                out["insights"] = {
+                    "data": self.insights(ctx, acct, m, metric, f.mods.get("breakdown"))
+                }
                 continue
             if name not in allowed:
                 raise _nonexisting(name, "ShadowIGMedia" if ctx.provider == "facebook" else "Media")
@@ -557,14 +604,18 @@ class GraphApi:
             valid = list(POST_METRICS)
         for i, name in enumerate(names):
             if name not in valid:
-                raise MetaError(100, f"(#100) metric[{i}] must be one of the following values: {', '.join(valid)}")
+                raise MetaError(
+                    100,
+                    f"(#100) metric[{i}] must be one of the following values: {', '.join(valid)}",
+                )
         has_breakdown_metric = any(n in BREAKDOWN_METRICS for n in names)
         if (has_breakdown_metric or breakdown) and len(names) > 1:
             raise MetaError(1, "An unknown error has occurred.", status=500)
         if breakdown and BREAKDOWN_METRICS.get(names[0]) != breakdown:
             raise MetaError(
                 100,
-                f"(#100) Incompatible breakdowns. Metric {names[0]} does not support breakdown {breakdown}",
+                f"(#100) Incompatible breakdowns. Metric {names[0]} does not support "
+                f"breakdown {breakdown}",
             )
         now = self.s.now()
         if isinstance(m, Story):
@@ -589,13 +640,17 @@ class GraphApi:
                     total["breakdowns"] = [
                         {
                             "dimension_keys": [breakdown],
-                            "results": [{"dimension_values": [k], "value": v} for k, v in parts.items()],
+                            "results": [
+                                {"dimension_values": [k], "value": v} for k, v in parts.items()
+                            ],
                         }
                     ]
                 item["total_value"] = total
             else:
                 item["values"] = [{"value": values[name]}]
-            item.update({"title": title, "description": desc, "id": f"{m.id}/insights/{name}/lifetime"})
+            item.update(
+                {"title": title, "description": desc, "id": f"{m.id}/insights/{name}/lifetime"}
+            )
             out.append(item)
         return out
 
@@ -616,8 +671,8 @@ class GraphApi:
             if len(seen) >= 30:
                 raise MetaError(
                     4,
-                    "(#4) You have reached the maximum number of unique hashtags (30) this Instagram "
-                    "account can search within 7 days",
+                    "(#4) You have reached the maximum number of unique hashtags (30) this "
+                    "Instagram account can search within 7 days",
                     subcode=2207051,
                 )
             seen[q] = now
@@ -633,7 +688,9 @@ class GraphApi:
         except (ValueError, AssertionError) as exc:
             raise MetaError(100, "(#100) The parameter batch is required") from exc
         if len(items) > 50:
-            raise MetaError(100, "(#100) Too many requests in batch message. Maximum batch size is 50")
+            raise MetaError(
+                100, "(#100) Too many requests in batch message. Maximum batch size is 50"
+            )
         out: list[Any] = []
         for item in items:
             method = str(item.get("method", "GET")).upper()
@@ -670,7 +727,13 @@ class GraphApi:
             raise MetaError(100, "(#100) The parameter input_token is required")
         token = s.tokens.get(value)
         if token is None or token.provider != "facebook":
-            return {"data": {"error": {"code": 190, "message": E.CANNOT_PARSE}, "is_valid": False, "scopes": []}}
+            return {
+                "data": {
+                    "error": {"code": 190, "message": E.CANNOT_PARSE},
+                    "is_valid": False,
+                    "scopes": [],
+                }
+            }
         data: dict[str, Any] = {
             "app_id": s.cfg.app_id,
             "type": "PAGE" if token.kind == "page" else "USER",
@@ -740,12 +803,23 @@ class GraphApi:
             if s.now() - token.issued_at < 86400:
                 raise MetaError(
                     100,
-                    "(#100) The access token can only be refreshed once it is at least 24 hours old",
+                    "(#100) The access token can only be refreshed once it is at least 24 "
+                    "hours old",
                 )
-        new = s.mint(token.user_id, "instagram", "long", token.scopes, declined=token.declined,
-                     excluded=token.excluded)
-        return {"access_token": new.value, "token_type": "bearer", "expires_in": LONG_LIVED,
-                "permissions": ",".join(new.scopes)}
+        new = s.mint(
+            token.user_id,
+            "instagram",
+            "long",
+            token.scopes,
+            declined=token.declined,
+            excluded=token.excluded,
+        )
+        return {
+            "access_token": new.value,
+            "token_type": "bearer",
+            "expires_in": LONG_LIVED,
+            "permissions": ",".join(new.scopes),
+        }
 
     # -- paging -----------------------------------------------------------------------------
 
@@ -767,7 +841,9 @@ def _limit(params: dict[str, str], default: int, most: int) -> int:
 
 
 def _nonexisting(name: str, node: str) -> MetaError:
-    return MetaError(100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node})")
+    return MetaError(
+        100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node})"
+    )
 
 
 def _versions() -> frozenset[str]:

@@ -119,7 +119,8 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "multi-page",
-            "five more Pages (`brand_1`..`brand_5`) and one Page without Instagram behind the login",
+            "five more Pages (`brand_1`..`brand_5`) and one Page without Instagram behind the "
+            "login",
             "none: agencies often manage many Pages under one login",
             "`/me/accounts` pages through more entries (use `paging.next`)",
             per_account=False,

@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 
 class ConsentError(RuntimeError):
-    """The dialog answered an error page (unknown app, blocked redirect URI, personal account...)."""
+    """The dialog answered an error page (unknown app, blocked redirect URI, personal account)."""
 
 
 class _FormParser(HTMLParser):
@@ -27,7 +27,9 @@ class _FormParser(HTMLParser):
             if self.in_consent:
                 self.action = a.get("action", "")
         elif tag == "input" and self.in_consent:
-            self.fields.append((a.get("type", "text"), a.get("name", ""), a.get("value", ""), "checked" in a))
+            self.fields.append(
+                (a.get("type", "text"), a.get("name", ""), a.get("value", ""), "checked" in a)
+            )
         elif a.get("id") == "error":
             self._in_error = True
 
@@ -71,7 +73,8 @@ def follow_consent(
                 if checked and value not in declined:
                     data.append((name, value))
             elif typ == "checkbox" and name == "page":
-                if (wanted_pages is None and checked) or (wanted_pages is not None and value in wanted_pages):
+                keep = checked if wanted_pages is None else value in wanted_pages
+                if keep:
                     data.append((name, value))
         data.append(("action", "cancel" if cancel else "continue"))
         form: dict[str, list[str]] = {}

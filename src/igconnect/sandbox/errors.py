@@ -90,7 +90,9 @@ def _pst(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%A, %d-%b-%y %H:%M:%S UTC")
 
 
-def token_error(subcode: int | None, *, app_id: str, expired_at: float = 0, now: float = 0) -> MetaError:
+def token_error(
+    subcode: int | None, *, app_id: str, expired_at: float = 0, now: float = 0
+) -> MetaError:
     """The 190 family: a dead token, with the user-facing texts Meta sends."""
     if subcode == 460:
         return MetaError(
@@ -153,11 +155,17 @@ def throttled_app() -> MetaError:
 
 
 def throttled_user() -> MetaError:
-    return MetaError(17, "(#17) User request limit reached", subcode=2446079, transient=True, status=403)
+    return MetaError(
+        17, "(#17) User request limit reached", subcode=2446079, transient=True, status=403
+    )
 
 
 def server_error(status: int) -> MetaError:
     if status == 503:
-        return MetaError(2, "An unexpected error has occurred. Please retry your request later.",
-                         transient=True, status=503)
+        return MetaError(
+            2,
+            "An unexpected error has occurred. Please retry your request later.",
+            transient=True,
+            status=503,
+        )
     return MetaError(1, "An unknown error occurred", subcode=99, transient=True, status=500)

@@ -13,7 +13,9 @@ class Field:
 
 
 def _split(text: str) -> list[str]:
-    out, depth, cur = [], 0, []
+    out: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch in "({":
             depth += 1

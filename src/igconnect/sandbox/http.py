@@ -77,6 +77,7 @@ class _Connection(asyncio.Protocol):
         self.busy = False
         self.transport: asyncio.Transport | None = None
         self.closed = False
+        self.task: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -145,12 +146,12 @@ class _Connection(asyncio.Protocol):
                 return
             if inspect.isawaitable(result):
                 self.busy = True
-                asyncio.ensure_future(self._finish(result, keep))
+                self.task = asyncio.ensure_future(self._finish(result, keep))
                 return
             assert isinstance(result, Response)
             if result.delay:
                 self.busy = True
-                asyncio.ensure_future(self._finish(_ready(result), keep))
+                self.task = asyncio.ensure_future(self._finish(_ready(result), keep))
                 return
             self._write(result, close=not keep)
 

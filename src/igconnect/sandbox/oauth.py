@@ -124,17 +124,29 @@ class Dialogs:
         w = s.world
         user = w.users[s.session_user]
         scopes = split_scopes(p.get("scope", "")) or ["public_profile"]
-        declined = set(s.declined_defaults("facebook"))
+        # auth_type=rerequest asks again for declined permissions: their boxes start ticked.
+        rerequest = p.get("auth_type") == "rerequest"
+        declined = set() if rerequest else set(s.declined_defaults("facebook"))
         unpicked = s.unpicked_pages(user.id)
-        hidden = "".join(
-            f'<input type=hidden name="{k}" value="{escape(p[k])}">'
-            for k in ("client_id", "redirect_uri", "state", "response_type",
-                      "code_challenge", "code_challenge_method", "auth_type")
-            if k in p
-        ) + f'<input type=hidden name=requested_scope value="{escape(",".join(scopes))}">'
+        hidden = (
+            "".join(
+                f'<input type=hidden name="{k}" value="{escape(p[k])}">'
+                for k in (
+                    "client_id",
+                    "redirect_uri",
+                    "state",
+                    "response_type",
+                    "code_challenge",
+                    "code_challenge_method",
+                    "auth_type",
+                )
+                if k in p
+            )
+            + f'<input type=hidden name=requested_scope value="{escape(",".join(scopes))}">'
+        )
         perms = "".join(
             f'<label><input type=checkbox name=scope value="{escape(sc)}"'
-            f'{"" if sc in declined else " checked"}> {escape(sc)}</label>'
+            f"{'' if sc in declined else ' checked'}> {escape(sc)}</label>"
             for sc in scopes
         )
         pages = []
@@ -153,11 +165,14 @@ class Dialogs:
                 f"{escape(page_.name)} <span class=muted>{escape(linked)}</span></label>"
             )
         users = "".join(
-            f'<option value="{u.id}"{" selected" if u.id == user.id else ""}>{escape(u.name)}</option>'
+            f'<option value="{u.id}"{" selected" if u.id == user.id else ""}>'
+            f"{escape(u.name)}</option>"
             for u in w.users.values()
         )
         switch_hidden = "".join(
-            f'<input type=hidden name="{k}" value="{escape(v)}">' for k, v in p.items() if k != "sandbox_user"
+            f'<input type=hidden name="{k}" value="{escape(v)}">'
+            for k, v in p.items()
+            if k != "sandbox_user"
         )
         body = f"""
 <h1 id=title>igconnect sandbox wants to access your information</h1>
@@ -166,12 +181,17 @@ class Dialogs:
 <form method=post action="/facebook/{version}/dialog/oauth/confirm" id=consent>
 {hidden}
 <fieldset><legend>Permissions</legend>{perms}</fieldset>
-<fieldset><legend>Pages and Instagram accounts to share</legend>{"".join(pages) or
-"<p class=muted id=no-pages>You don't manage any Pages.</p>"}</fieldset>
+<fieldset><legend>Pages and Instagram accounts to share</legend>{
+            "".join(pages) or "<p class=muted id=no-pages>You don't manage any Pages.</p>"
+        }</fieldset>
 <div class=actions><button id=cancel name=action value=cancel type=submit>Cancel</button>
-<button id=continue name=action value=continue type=submit>Continue as {escape(user.name.split()[0])}</button></div>
+<button id=continue name=action value=continue type=submit>Continue as {
+            escape(user.name.split()[0])
+        }</button></div>
 </form>
-<form method=get id=switch class=muted>{switch_hidden}Not you? <select name=sandbox_user>{users}</select>
+<form method=get id=switch class=muted>{switch_hidden}Not you? <select name=sandbox_user>{
+            users
+        }</select>
 <button type=submit id=switch-user>Switch user</button></form>
 """
         return page("Log in with Facebook", body)
@@ -209,23 +229,35 @@ class Dialogs:
             return self._submit(p, "instagram", _multi(req))
         declined = set(self.s.declined_defaults("instagram"))
         scopes = split_scopes(p.get("scope", ""))
-        hidden = "".join(
-            f'<input type=hidden name="{k}" value="{escape(p[k])}">'
-            for k in ("client_id", "redirect_uri", "state", "response_type",
-                      "code_challenge", "code_challenge_method")
-            if k in p
-        ) + f'<input type=hidden name=requested_scope value="{escape(",".join(scopes))}">'
+        hidden = (
+            "".join(
+                f'<input type=hidden name="{k}" value="{escape(p[k])}">'
+                for k in (
+                    "client_id",
+                    "redirect_uri",
+                    "state",
+                    "response_type",
+                    "code_challenge",
+                    "code_challenge_method",
+                )
+                if k in p
+            )
+            + f'<input type=hidden name=requested_scope value="{escape(",".join(scopes))}">'
+        )
         perms = "".join(
             f'<label><input type=checkbox name=scope value="{escape(sc)}"'
-            f'{"" if sc in declined else " checked"}> {escape(sc)}</label>'
+            f"{'' if sc in declined else ' checked'}> {escape(sc)}</label>"
             for sc in scopes
         )
         options = "".join(
-            f'<option value="{a.username}"{" selected" if a.id == acct.id else ""}>@{escape(a.username)}</option>'
+            f'<option value="{a.username}"{" selected" if a.id == acct.id else ""}>'
+            f"@{escape(a.username)}</option>"
             for a in w.accounts.values()
         )
         switch_hidden = "".join(
-            f'<input type=hidden name="{k}" value="{escape(v)}">' for k, v in p.items() if k != "sandbox_user"
+            f'<input type=hidden name="{k}" value="{escape(v)}">'
+            for k, v in p.items()
+            if k != "sandbox_user"
         )
         body = f"""
 <h1 id=title>Allow igconnect sandbox to access your Instagram account?</h1>
@@ -237,7 +269,8 @@ class Dialogs:
 <div class=actions><button id=cancel name=action value=cancel type=submit>Cancel</button>
 <button id=continue name=action value=continue type=submit>Allow</button></div>
 </form>
-<form method=get id=switch class=muted>{switch_hidden}Not you? <select name=sandbox_user>{options}</select>
+<form method=get id=switch class=muted>{switch_hidden}Not you?
+<select name=sandbox_user>{options}</select>
 <button type=submit id=switch-user>Switch account</button></form>
 """
         return page("Instagram", body)
@@ -317,14 +350,28 @@ def fb_exchange(s: State, p: dict[str, str]) -> dict[str, Any]:
         sub = s.killer(old)
         if sub is not None:
             raise E.token_error(sub, app_id=s.cfg.app_id, expired_at=old.expires_at, now=s.now())
-        new = s.mint(old.user_id, "facebook", "long", old.scopes, declined=old.declined,
-                     pages=old.pages, excluded=old.excluded)
+        new = s.mint(
+            old.user_id,
+            "facebook",
+            "long",
+            old.scopes,
+            declined=old.declined,
+            pages=old.pages,
+            excluded=old.excluded,
+        )
         return {"access_token": new.value, "token_type": "bearer", "expires_in": LONG_LIVED}
     if "code" not in p:
         raise MetaError(100, "Missing authorization code")
     code = _take_code(s, p, "facebook")
-    token = s.mint(code.user_id, "facebook", "short", code.scopes, declined=code.declined,
-                   pages=code.pages, excluded=s.excluded_defaults("facebook"))
+    token = s.mint(
+        code.user_id,
+        "facebook",
+        "short",
+        code.scopes,
+        declined=code.declined,
+        pages=code.pages,
+        excluded=s.excluded_defaults("facebook"),
+    )
     return {"access_token": token.value, "token_type": "bearer", "expires_in": SHORT_FB}
 
 
@@ -333,7 +380,9 @@ def ig_exchange(s: State, req: Request) -> Response:
     p = req.params()
     try:
         if req.method != "POST":
-            raise InstagramApiError("Unsupported request - method type: get", error_type="OAuthException")
+            raise InstagramApiError(
+                "Unsupported request - method type: get", error_type="OAuthException"
+            )
         if p.get("client_id") != s.cfg.app_id:
             raise InstagramApiError("Invalid platform app")
         if p.get("client_secret") != s.cfg.app_secret:
@@ -351,8 +400,14 @@ def ig_exchange(s: State, req: Request) -> Response:
             raise InstagramApiError(msg) from err
     except InstagramApiError as err:
         return Response(400, err.to_json(), [], "application/json; charset=UTF-8")
-    token = s.mint(code.user_id, "instagram", "short", code.scopes, declined=code.declined,
-                   excluded=s.excluded_defaults("instagram"))
+    token = s.mint(
+        code.user_id,
+        "instagram",
+        "short",
+        code.scopes,
+        declined=code.declined,
+        excluded=s.excluded_defaults("instagram"),
+    )
     acct = s.world.accounts[code.user_id]
     body = {
         "data": [

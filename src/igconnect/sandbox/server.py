@@ -55,7 +55,9 @@ class App:
             if rest.rstrip("/") == "/oauth/access_token":
                 resp = ig_exchange(s, req)
             else:
-                resp = _json({"error_type": "NotFound", "code": 404, "error_message": "Not found"}, 404)
+                resp = _json(
+                    {"error_type": "NotFound", "code": 404, "error_message": "Not found"}, 404
+                )
         elif prefix == "/facebook":
             resp = self.dialogs.facebook(req, rest)
         elif prefix == "/instagram":
@@ -185,12 +187,21 @@ def issue_token(
         if pages is None:
             unpicked = s.unpicked_pages(user_id)
             picked: frozenset[str] | None = (
-                frozenset(p for p in w.users[user_id].page_ids if p not in unpicked) if unpicked else None
+                frozenset(p for p in w.users[user_id].page_ids if p not in unpicked)
+                if unpicked
+                else None
             )
         else:
             picked = frozenset(pages)
-        token = s.mint(user_id, "facebook", "long", granted, declined=declined, pages=picked,
-                       excluded=s.excluded_defaults("facebook"))
+        token = s.mint(
+            user_id,
+            "facebook",
+            "long",
+            granted,
+            declined=declined,
+            pages=picked,
+            excluded=s.excluded_defaults("facebook"),
+        )
         return token.value
     if provider == "instagram":
         acct = w.accounts.get(user_id) or w.by_username.get(user_id)
@@ -199,8 +210,14 @@ def issue_token(
         wanted = tuple(scopes) if scopes is not None else INSTAGRAM_SCOPES
         declined = tuple(sc for sc in s.declined_defaults("instagram") if sc in wanted)
         granted = tuple(sc for sc in wanted if sc not in declined)
-        token = s.mint(acct.id, "instagram", "long", granted, declined=declined,
-                       excluded=s.excluded_defaults("instagram"))
+        token = s.mint(
+            acct.id,
+            "instagram",
+            "long",
+            granted,
+            declined=declined,
+            excluded=s.excluded_defaults("instagram"),
+        )
         return token.value
     raise ValueError("provider must be 'facebook' or 'instagram'")
 
@@ -215,7 +232,12 @@ def world_summary(w: World) -> dict[str, Any]:
     return {
         "users": [{"id": u.id, "name": u.name, "pages": u.page_ids} for u in w.users.values()],
         "pages": [
-            {"id": p.id, "name": p.name, "instagram_account": p.ig_id, "link_confirmed": p.link_confirmed}
+            {
+                "id": p.id,
+                "name": p.name,
+                "instagram_account": p.ig_id,
+                "link_confirmed": p.link_confirmed,
+            }
             for p in w.pages.values()
         ],
         "accounts": [
@@ -323,7 +345,9 @@ class Sandbox:
     def now(self) -> datetime:
         return self.state.now_dt()
 
-    def advance_clock(self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> None:
+    def advance_clock(
+        self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
+    ) -> None:
         self.state.advance(days * 86400 + hours * 3600 + minutes * 60 + seconds)
 
     def set_session_user(self, user_id: str) -> None:

@@ -26,7 +26,10 @@ FACEBOOK_SCOPES = (
     "business_management",
 )
 INSTAGRAM_SCOPES = ("instagram_business_basic", "instagram_business_manage_insights")
-INSIGHTS_SCOPE = {"facebook": "instagram_manage_insights", "instagram": "instagram_business_manage_insights"}
+INSIGHTS_SCOPE = {
+    "facebook": "instagram_manage_insights",
+    "instagram": "instagram_business_manage_insights",
+}
 BASIC_SCOPE = {"facebook": "instagram_basic", "instagram": "instagram_business_basic"}
 SHORT_FB = 6400  # a short-lived Facebook user token lives ~1-2 hours
 SHORT_IG = 3600
@@ -131,10 +134,7 @@ class State:
 
     def on(self, name: str, username: str | None) -> bool:
         """Is the scenario active for this account (or globally when username is None)?"""
-        for n, _arg, a in self.scenarios:
-            if n == name and (a is None or a == username):
-                return True
-        return False
+        return any(n == name and (a is None or a == username) for n, _arg, a in self.scenarios)
 
     def on_any(self, name: str) -> bool:
         return any(n == name for n, _, _ in self.scenarios)
@@ -208,7 +208,8 @@ class State:
             page = w.pages[pid]
             name = acct.username if acct else None
             if self.on("page-not-picked", name) or (
-                acct is None and any(n == "page-not-picked" and a is None for n, _, a in self.scenarios)
+                acct is None
+                and any(n == "page-not-picked" and a is None for n, _, a in self.scenarios)
             ):
                 out.add(page.id)
         return out

@@ -29,7 +29,10 @@ STORY_METRICS = (
     "profile_visits",
     "reposts",
 )
-BREAKDOWN_METRICS = {"navigation": "story_navigation_action_type", "profile_activity": "action_type"}
+BREAKDOWN_METRICS = {
+    "navigation": "story_navigation_action_type",
+    "profile_activity": "action_type",
+}
 FACEBOOK_ONLY_METRICS = ("link_clicks",)
 REMOVED_METRICS = ("impressions", "taps_forward", "taps_back", "exits", "plays")
 POST_METRICS = ("reach", "views", "likes", "comments", "saved", "shares", "total_interactions")
@@ -82,7 +85,14 @@ class Page:
     name: str
     ig_id: str | None = None  # the linked Instagram account
     link_confirmed: bool = True
-    tasks: tuple[str, ...] = ("ANALYZE", "ADVERTISE", "MESSAGING", "MODERATE", "CREATE_CONTENT", "MANAGE")
+    tasks: tuple[str, ...] = (
+        "ANALYZE",
+        "ADVERTISE",
+        "MESSAGING",
+        "MODERATE",
+        "CREATE_CONTENT",
+        "MANAGE",
+    )
     category: str = "Brand"
 
 
@@ -410,7 +420,7 @@ class World:
         k = self.last_post_k(acct, now)
         if before_k is not None:
             k = min(k, before_k - 1)
-        out = []
+        out: list[Post] = []
         while k >= 0 and len(out) < limit:
             out.append(self._post(acct, k))
             k -= 1

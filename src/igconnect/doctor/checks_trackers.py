@@ -1,0 +1,181 @@
+"""Tracker checks per connection: load against the recommended limit, high-volume sharing,
+hashtag budget, trackers that the connection cannot reach, connections with no trackers.
+
+Load, high-volume sharing and the hashtag budget come from the trackers engineer's pure rules
+(`igconnect.tracker_rules.load_summary`), so doctor and `trackers list` agree; reachability is
+judged here from what Meta answers live, not from the stored account list.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from igconnect.doctor.model import (
+    SCOPE_TRACKERS,
+    Finding,
+    check,
+    failure,
+    ok,
+    reconnect_command,
+    warning,
+)
+from igconnect.doctor.state import ConnectionState
+
+if TYPE_CHECKING:
+    from igconnect.tracker_rules import ConnectionLoad
+    from igconnect.trackers import Tracker
+
+HASHTAG_BUDGET = 30  # unique hashtags per Instagram account per rolling 7 days (Meta's limit)
+
+
+def _trackers(state: ConnectionState) -> list[Tracker]:
+    from igconnect.trackers import trackers_on
+
+    return trackers_on(state.runtime.document(), state.name)
+
+
+def _load(state: ConnectionState) -> ConnectionLoad:
+    from igconnect.tracker_rules import load_summary
+
+    summary = load_summary(_trackers(state), [state.connection], state.runtime.settings)
+    return summary.connections[0]
+
+
+@check(
+    "trackers.load",
+    "Trackers within the recommended load",
+    scope=SCOPE_TRACKERS,
+    proves="the connection carries at most `tracker_capacity` trackers (default 4); a connection "
+    "with none is reported so it can be used or removed",
+    usual_fix="move trackers to a less loaded connection (`igconnect trackers rebalance --apply`)",
+)
+def load(state: ConnectionState) -> Finding:
+    load = _load(state)
+    capacity, keys = load.capacity, load.trackers
+    if load.empty:
+        return ok(
+            f"no trackers use this connection (add one with `igconnect trackers add @USERNAME "
+            f"--connection {state.name}`, or remove the connection)",
+            count=0,
+            capacity=capacity,
+        )
+    if load.over_capacity:
+        return warning(
+            f"{load.count} trackers on one connection; the recommended limit is {capacity}",
+            [
+                "More trackers on one login share one rate budget and get throttled sooner.",
+                "Connect another login for some clients, or let igconnect spread them.",
+            ],
+            "igconnect trackers rebalance --apply",
+            trackers=keys,
+            capacity=capacity,
+        )
+    return ok(f"{load.count} of {capacity} recommended", trackers=keys, capacity=capacity)
+
+
+@check(
+    "trackers.high-volume",
+    "High-volume trackers alone",
+    scope=SCOPE_TRACKERS,
+    proves="each high-volume tracker has its connection to itself",
+    usual_fix="give each high-volume tracker a connection of its own (`igconnect trackers "
+    "rebalance --apply`)",
+)
+def high_volume(state: ConnectionState) -> Finding:
+    load = _load(state)
+    heavy = load.high_volume
+    if load.high_volume_shared:
+        others = [k for k in load.trackers if k not in heavy]
+        return warning(
+            f"high-volume {', '.join(heavy)} shares the connection with {', '.join(others)}",
+            [
+                "A high-volume tracker uses most of a connection's budget on its own.",
+                "Connect another login and move the others (or the high-volume one) there.",
+            ],
+            "igconnect trackers rebalance --apply",
+            high_volume=heavy,
+        )
+    return ok(
+        f"{len(heavy)} high-volume tracker alone" if heavy else "no high-volume tracker shares it"
+    )
+
+
+@check(
+    "trackers.hashtags",
+    "Hashtag budget",
+    scope=SCOPE_TRACKERS,
+    proves="hashtag trackers are on a Facebook Login connection and within 30 unique hashtags per "
+    "account per 7 days",
+    usual_fix="move hashtag trackers to a Facebook connection with budget left",
+)
+def hashtags(state: ConnectionState) -> Finding:
+    load = _load(state)
+    tags = [k for k in load.trackers if k.startswith("#")]
+    if not tags:
+        return ok("no hashtag trackers")
+    if state.provider != "facebook":
+        return failure(
+            f"{', '.join(tags)} need Facebook Login: Instagram Login has no hashtag search",
+            ["Move the hashtag trackers to a Facebook Login connection."],
+            f"igconnect trackers assign {tags[0]} CONNECTION",
+            hashtags=tags,
+        )
+    accounts = len(state.connection.accounts)
+    budget = load.hashtag_budget
+    if len(tags) > budget:
+        return failure(
+            f"{len(tags)} hashtags; Meta allows {HASHTAG_BUDGET} per account per 7 days "
+            f"({budget} for {accounts} account{'s' if accounts != 1 else ''})",
+            ["Remove hashtags, or move some to another Facebook connection."],
+            "igconnect trackers rebalance --apply",
+            hashtags=tags,
+        )
+    if len(tags) > HASHTAG_BUDGET:
+        return warning(
+            f"{len(tags)} hashtags: more than one account's budget of {HASHTAG_BUDGET} per 7 days",
+            ["Searches must be spread over the connection's accounts; keep under the budget."],
+            "igconnect trackers list",
+            hashtags=tags,
+        )
+    return ok(f"{len(tags)} of {HASHTAG_BUDGET} hashtags per 7 days", hashtags=tags)
+
+
+@check(
+    "trackers.reachable",
+    "Account trackers reachable",
+    scope=SCOPE_TRACKERS,
+    depends=("conn.token-valid", "conn.pages"),
+    proves="every account tracker on the connection is an account its Pages reach right now",
+    usual_fix="unlink the wrong Page, link the right one, reconnect; or assign the tracker to the "
+    "connection that reaches it",
+)
+def reachable(state: ConnectionState) -> Finding:
+    live = state.live_accounts()
+    usernames = {str(v.get("username") or "").lower() for v in live.values()}
+    missing = [
+        t
+        for t in _trackers(state)
+        if t.kind == "account"
+        and t.target.lower() not in usernames
+        and (t.account_id is None or t.account_id not in live)
+    ]
+    trackers = [t.key for t in _trackers(state) if t.kind == "account"]
+    if not missing:
+        return ok(f"{len(trackers)} account tracker{'s' if len(trackers) != 1 else ''} reached")
+    first = missing[0].target
+    return failure(
+        "Instagram account "
+        + ", ".join("@" + t.target for t in missing)
+        + f" {'is' if len(missing) == 1 else 'are'} not linked to any Page this login can see",
+        [
+            f"If @{first}'s Page is linked to another Instagram account, unlink it in that "
+            "account's Instagram app (Accounts Center).",
+            f"Link the right Page from @{first}'s Instagram app; the Page owner may have to "
+            "confirm the link in the Page's settings.",
+            "Log in again so the connection reaches it; or assign the tracker to the connection "
+            "that reaches it (`igconnect trackers assign @USERNAME CONNECTION`).",
+        ],
+        reconnect_command(state.name),
+        unreached=["@" + t.target for t in missing],
+        reached=sorted(u for u in usernames if u),
+    )

@@ -1,0 +1,150 @@
+"""The doctor's report: blocks of check results, the summary counts, the exit code, the JSON form.
+
+The JSON document is versioned (`schema`) and documented in docs/doctor.md; tests pin its keys.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from igconnect.doctor.model import STATUSES, CheckResult
+from igconnect.errors import ExitCode
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class AccountReport:
+    """One Instagram account (or one Page with none) behind a connection."""
+
+    label: str  # "@acme_1" or "Page 'Acme'"
+    username: str | None
+    account_id: str | None
+    page_id: str | None
+    page_name: str | None
+    checks: list[CheckResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "label": self.label,
+            "account_id": self.account_id,
+            "page_id": self.page_id,
+            "page_name": self.page_name,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+@dataclass
+class ConnectionReport:
+    name: str
+    provider: str
+    user_name: str
+    status: str  # the connection's status in the settings file after the checks (ok | broken)
+    checks: list[CheckResult] = field(default_factory=list)  # conn.* then trackers.*
+    accounts: list[AccountReport] = field(default_factory=list)
+
+    def results(self) -> list[CheckResult]:
+        return self.checks + [c for a in self.accounts for c in a.checks]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "provider": self.provider,
+            "user_name": self.user_name,
+            "status": self.status,
+            "checks": [c.to_dict() for c in self.checks],
+            "accounts": [a.to_dict() for a in self.accounts],
+        }
+
+
+@dataclass(frozen=True)
+class Summary:
+    counts: dict[str, int]
+    problems: int  # failures + crashes
+    warnings: int  # warnings + could-not-check
+    environment_problems: int
+    connections_with_problems: int
+    connections: int
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.problems:
+            return ExitCode.DOCTOR_FAILURES
+        if self.warnings:
+            return ExitCode.DOCTOR_WARNINGS
+        return ExitCode.OK
+
+    @property
+    def text(self) -> str:
+        """'2 problems in 1 connection; 1 warning', or 'No problems found'."""
+        if not self.problems:
+            head = "No problems found"
+        else:
+            places = []
+            if self.environment_problems:
+                places.append("the environment")
+            if self.connections_with_problems:
+                n = self.connections_with_problems
+                places.append(f"{n} connection{'s' if n != 1 else ''}")
+            where = f" in {' and '.join(places)}" if places else ""
+            head = f"{self.problems} problem{'s' if self.problems != 1 else ''}{where}"
+        if self.warnings:
+            return f"{head}; {self.warnings} warning{'s' if self.warnings != 1 else ''}"
+        return head
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **{status: self.counts.get(status, 0) for status in STATUSES},
+            "problems": self.problems,
+            "warnings": self.warnings,
+            "connections": self.connections,
+            "connections_with_problems": self.connections_with_problems,
+            "exit_code": int(self.exit_code),
+            "text": self.text,
+        }
+
+
+@dataclass
+class DoctorReport:
+    environment: list[CheckResult] = field(default_factory=list)
+    connections: list[ConnectionReport] = field(default_factory=list)
+    check: str | None = None  # the one check asked for with --check, if any
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def results(self) -> list[CheckResult]:
+        return self.environment + [r for c in self.connections for r in c.results()]
+
+    def find(self, check_id: str) -> list[CheckResult]:
+        return [r for r in self.results() if r.id == check_id]
+
+    @property
+    def summary(self) -> Summary:
+        counts = Counter(r.status for r in self.results())
+        return Summary(
+            counts=dict(counts),
+            problems=sum(1 for r in self.results() if r.is_problem),
+            warnings=sum(1 for r in self.results() if r.is_warning),
+            environment_problems=sum(1 for r in self.environment if r.is_problem),
+            connections_with_problems=sum(
+                1 for c in self.connections if any(r.is_problem for r in c.results())
+            ),
+            connections=len(self.connections),
+        )
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return self.summary.exit_code
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "generated_at": self.generated_at.isoformat(),
+            "check": self.check,
+            "summary": self.summary.to_dict(),
+            "environment": [c.to_dict() for c in self.environment],
+            "connections": [c.to_dict() for c in self.connections],
+        }

@@ -1,0 +1,487 @@
+"""One export run: lock, plan the accounts, collect them concurrently, archive, then write the file.
+
+    export_stories(runtime, ExportOptions(...)) -> ExportResult
+
+Nothing here prints; the CLI (and `igconnect demo`) render the result. The output file is replaced
+atomically and only once the run has collected something (or with `fetch=False`), so a failed run
+leaves the previous file as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from igconnect.errors import ExitCode, IgconnectError, NotFoundError, SecretStoreError, UsageError
+from igconnect.export import collector as col
+from igconnect.export.writer import FORMATS
+
+if TYPE_CHECKING:
+    from igconnect.connections import Connection
+    from igconnect.export.archive import Archive
+    from igconnect.meta.client import GraphClient
+    from igconnect.runtime import Runtime
+
+log = logging.getLogger("igconnect.export")
+
+BREAKDOWN_MODES = ("auto", "now")
+KNOWN_STORY_HORIZON = timedelta(hours=48)  # archive rows the collector needs about live stories
+
+
+@dataclass
+class ExportOptions:
+    out: str | None = None  # a path, "-" for stdout, None for `export_path` or the default file
+    format: str | None = None  # csv | jsonl; None: `export_format` (or .jsonl from the file name)
+    since: datetime | None = None  # stories posted at or after (None: `export_window_days` back)
+    until: datetime | None = None  # stories posted before
+    snapshots: bool = False  # every observation instead of the latest values per story
+    fetch: bool = True  # False: write from the archive only
+    accounts: list[str] = field(default_factory=list)  # usernames (with or without @)
+    connections: list[str] = field(default_factory=list)
+    breakdowns: str = "auto"  # auto: once per story at `export_breakdown_age_hours`; now: force
+    clock: Callable[[], datetime] | None = None  # the time "now" (tests and the sandbox move it)
+    on_planned: Callable[[int], None] | None = None  # how many accounts will be collected
+    on_account: Callable[[AccountReport], None] | None = None  # each account as it finishes
+
+
+@dataclass(frozen=True)
+class AccountReport:
+    connection: str | None
+    username: str
+    account_id: str | None
+    state: str  # collected | throttled | broken | error | skipped
+    reason: str | None
+    stories: int
+    requests: int
+
+    @property
+    def ok(self) -> bool:
+        return self.state == col.COLLECTED
+
+
+@dataclass
+class ExportResult:
+    output: str  # the file written, or "-" for stdout, or "" when nothing was written
+    format: str
+    rows: int
+    accounts: list[AccountReport]
+    requests: int
+    warnings: list[str]
+    log_file: str
+    fetched: bool
+    seconds: float
+    broken_connections: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[AccountReport]:
+        return [a for a in self.accounts if not a.ok]
+
+    @property
+    def collected(self) -> list[AccountReport]:
+        return [a for a in self.accounts if a.ok]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if not self.fetched:
+            return ExitCode.OK
+        if not self.collected:
+            return ExitCode.NOTHING_COLLECTED
+        return ExitCode.PARTIAL if self.failed else ExitCode.OK
+
+
+def parse_date(text: str, *, end: bool = False) -> datetime:
+    """`2026-11-22` (a whole UTC day; `end` = the day after) or an ISO 8601 time."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return moment + timedelta(days=1) if end else moment
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"'{text}' is not a date", hint="write dates as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- planning -------------------------------------------------------------------------------------
+@dataclass
+class _Plan:
+    jobs: list[col.AccountJob]
+    skipped: list[AccountReport]
+    connections: dict[str, Connection]
+    account_ids: list[str] | None  # the accounts the output is limited to (None: all)
+
+
+def _plan(runtime: Runtime, options: ExportOptions) -> _Plan:
+    from igconnect.connections import load_connections
+    from igconnect.trackers import KIND_ACCOUNT, load_trackers
+
+    doc = runtime.document()
+    connections = load_connections(doc)
+    trackers = [t for t in load_trackers(doc).values() if t.kind == KIND_ACCOUNT]
+    for name in options.connections:
+        if name not in connections:
+            raise NotFoundError(
+                "connection", name, connections, hint="run `igconnect connections list`"
+            )
+    wanted = [a.lstrip("@").lower() for a in options.accounts]
+    for name in wanted:
+        if name not in {t.target for t in trackers}:
+            raise NotFoundError(
+                "account tracker",
+                "@" + name,
+                ["@" + t.target for t in trackers],
+                hint="run `igconnect trackers list`, or add it with `igconnect trackers add @NAME`",
+            )
+    selected = [
+        t
+        for t in trackers
+        if (not wanted or t.target in wanted)
+        and (not options.connections or t.connection in options.connections)
+    ]
+    jobs: list[col.AccountJob] = []
+    skipped: list[AccountReport] = []
+    account_ids: list[str] = []
+    for tracker in selected:
+        connection = connections.get(tracker.connection or "")
+        reason: str | None = None
+        account_id = tracker.account_id
+        if tracker.connection is None:
+            reason = f"no connection assigned (run `igconnect trackers assign @{tracker.target}`)"
+        elif connection is None:
+            reason = f"its connection '{tracker.connection}' no longer exists"
+        else:
+            reached = connection.reaches(tracker.target)
+            account_id = account_id or (reached.id if reached else None)
+            if connection.is_broken:
+                reason = (
+                    f"connection '{connection.name}' is broken"
+                    f" ({connection.broken_reason or 'token dead'}); run "
+                    f"`igconnect login --reconnect {connection.name}`"
+                )
+            elif account_id is None:
+                reason = f"connection '{connection.name}' does not reach @{tracker.target}"
+        if account_id:
+            account_ids.append(account_id)
+        if reason is not None or connection is None or account_id is None:
+            skipped.append(
+                AccountReport(
+                    tracker.connection, tracker.target, account_id, col.SKIPPED, reason, 0, 0
+                )
+            )
+            continue
+        jobs.append(
+            col.AccountJob(connection.name, connection.provider, tracker.target, account_id)
+        )
+    filtered = bool(options.accounts or options.connections)
+    return _Plan(jobs, skipped, connections, account_ids if filtered else None)
+
+
+# -- the run --------------------------------------------------------------------------------------
+def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
+    """Collect (unless `fetch` is off), archive, and write the stories file. See docs/export.md."""
+    from igconnect.export.archive import Archive
+    from igconnect.export.runlock import export_lock
+    from igconnect.export.runlog import run_log
+
+    settings = runtime.settings
+    fmt = _format(options, settings.get("export_format"))
+    if options.breakdowns not in BREAKDOWN_MODES:
+        raise UsageError(f"--breakdowns must be one of {', '.join(BREAKDOWN_MODES)}")
+    clock = options.clock or (lambda: datetime.now(UTC))
+    out_path = _out_path(runtime, options)
+    started = time.monotonic()
+    plan = _plan(runtime, options)
+    with (
+        export_lock(runtime.paths.lock_dir, settings.get("export_lock_wait")),
+        run_log(runtime.paths.log_dir) as log_file,
+        Archive(runtime.paths.archive_file) as archive,
+    ):
+        log.info(
+            "export run started (fetch=%s, accounts=%d, skipped=%d, out=%s)",
+            options.fetch,
+            len(plan.jobs),
+            len(plan.skipped),
+            out_path or "-",
+        )
+        reports: list[AccountReport] = []
+        warnings: list[str] = []
+        broken: list[str] = []
+        requests = 0
+        if options.fetch:
+            reports, requests, warnings, broken = _collect_all(
+                runtime, options, plan, archive, clock
+            )
+        result = ExportResult(
+            output="",
+            format=fmt,
+            rows=0,
+            accounts=reports,
+            requests=requests,
+            warnings=warnings,
+            log_file=str(log_file),
+            fetched=options.fetch,
+            seconds=0.0,
+            broken_connections=broken,
+        )
+        if result.exit_code != ExitCode.NOTHING_COLLECTED:
+            result.rows = _write(archive, options, plan, out_path, fmt, settings, clock)
+            result.output = str(out_path) if out_path else "-"
+        result.seconds = time.monotonic() - started
+        for report in result.failed:  # at INFO: the CLI prints its own summary on stderr
+            log.info(
+                "not collected: @%s (connection %s): %s: %s",
+                report.username,
+                report.connection or "-",
+                report.state,
+                report.reason,
+            )
+        log.info(
+            "export run finished: exit %d, %d collected, %d failed, %d requests, %d rows, %.1fs",
+            int(result.exit_code),
+            len(result.collected),
+            len(result.failed),
+            result.requests,
+            result.rows,
+            result.seconds,
+        )
+        return result
+
+
+def _format(options: ExportOptions, default: str) -> str:
+    fmt = options.format
+    if fmt is None and options.out and options.out.endswith(".jsonl"):
+        fmt = "jsonl"
+    fmt = fmt or default
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not '{fmt}'")
+    return fmt
+
+
+def _out_path(runtime: Runtime, options: ExportOptions) -> Path | None:
+    if options.out == "-":
+        return None
+    if options.out:
+        path = Path(options.out).expanduser()
+    else:
+        configured = runtime.settings.get("export_path")
+        path = Path(configured).expanduser() if configured else runtime.paths.default_export_file
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory", hint="give a file name with --out")
+    return path
+
+
+def _write(
+    archive: Archive,
+    options: ExportOptions,
+    plan: _Plan,
+    out_path: Path | None,
+    fmt: str,
+    settings: object,
+    clock: Callable[[], datetime],
+) -> int:
+    from igconnect.export.writer import write_rows
+    from igconnect.meta.metrics import metric_columns
+
+    version = settings.get("graph_version")  # type: ignore[attr-defined]
+    since = options.since
+    if since is None:
+        days = settings.get("export_window_days")  # type: ignore[attr-defined]
+        since = clock() - timedelta(days=days) if days else None
+    reader = archive.snapshot_rows if options.snapshots else archive.latest_rows
+    rows = reader(since=since, until=options.until, account_ids=plan.account_ids)
+    return write_rows(rows, out_path, fmt, metric_columns(version))
+
+
+def _collect_all(
+    runtime: Runtime,
+    options: ExportOptions,
+    plan: _Plan,
+    archive: Archive,
+    clock: Callable[[], datetime],
+) -> tuple[list[AccountReport], int, list[str], list[str]]:
+    from igconnect.meta.errors import TokenDead
+
+    settings = runtime.settings
+    version = settings.get("graph_version")
+    run = col.RunContext(
+        version=version,
+        breakdown_age=timedelta(hours=settings.get("export_breakdown_age_hours")),
+        force_breakdowns=options.breakdowns == "now",
+        clock=clock,
+    )
+    reports: list[AccountReport] = list(plan.skipped)
+    broken: list[str] = []
+    for report in plan.skipped:
+        _notify(options, report)
+    clients: dict[str, GraphClient] = {}
+    gates: dict[str, col.ConnectionGate] = {}
+    jobs: list[col.AccountJob] = []
+    now = clock()
+    for job in plan.jobs:
+        pause = (
+            archive.paused_until("app", now)
+            or archive.paused_until(f"connection:{job.connection}", now)
+            or archive.paused_until(f"account:{job.account_id}", now)
+        )
+        if pause is not None:
+            until, why = pause
+            report = AccountReport(
+                job.connection,
+                job.username,
+                job.account_id,
+                col.THROTTLED,
+                f"{why} (paused until {until:%Y-%m-%d %H:%M} UTC, not called)",
+                0,
+                0,
+            )
+            reports.append(report)
+            _notify(options, report)
+            continue
+        if job.connection not in gates:
+            gates[job.connection] = col.ConnectionGate()
+            try:
+                clients[job.connection] = _client(runtime, plan.connections[job.connection], run)
+            except SecretStoreError:
+                raise  # every connection needs the store: say so once, with its own exit code
+            except TokenDead as exc:  # the refresh found the token dead
+                reason = f"the token of connection '{job.connection}' is dead: {exc.reason}"
+                gates[job.connection].close(reason)
+                broken.append(job.connection)
+                _mark_broken(runtime, job.connection, reason)
+            except IgconnectError as exc:
+                gates[job.connection].close(_one_line(exc))
+        jobs.append(job)
+    if options.on_planned is not None:
+        options.on_planned(len(jobs))
+    requests = 0
+    run_id = archive.start_run(now)
+    try:
+        for outcome in _run_pool(
+            jobs, run, clients, gates, archive, now, settings.get("export_concurrency")
+        ):
+            if outcome.stories:
+                archive.record_account(
+                    run_id=run_id,
+                    connection=outcome.connection,
+                    account_id=outcome.account_id or "",
+                    username=outcome.username,
+                    api_version=version,
+                    observed_at=clock(),
+                    stories=outcome.stories,
+                )
+            if outcome.pause_key and outcome.pause_until:
+                archive.pause(outcome.pause_key, outcome.pause_until, outcome.reason or "throttled")
+            if outcome.token_dead and outcome.connection not in broken:
+                broken.append(outcome.connection)
+                _mark_broken(runtime, outcome.connection, outcome.reason or "token dead")
+            report = AccountReport(
+                outcome.connection,
+                outcome.username,
+                outcome.account_id,
+                outcome.state,
+                outcome.reason,
+                len(outcome.stories),
+                outcome.requests,
+            )
+            outcome.stories = []  # archived: let them go (memory stays flat)
+            reports.append(report)
+            _notify(options, report)
+    finally:
+        for client in clients.values():
+            requests += client.request_count
+            client.close()
+    collected = sum(1 for r in reports if r.ok)
+    archive.finish_run(run_id, clock(), f"{collected}/{len(reports)} accounts", requests)
+    runtime.warnings.extend(run.warnings)
+    return reports, requests, run.warnings, broken
+
+
+def _run_pool(
+    jobs: list[col.AccountJob],
+    run: col.RunContext,
+    clients: dict[str, GraphClient],
+    gates: dict[str, col.ConnectionGate],
+    archive: Archive,
+    now: datetime,
+    concurrency: int,
+) -> Iterator[col.AccountOutcome]:
+    """Collect the accounts on a bounded pool, yielding outcomes as they finish. At most twice the
+    pool size is in flight, so memory does not grow with the number of accounts."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    def task(job: col.AccountJob) -> col.AccountOutcome:
+        gate = gates[job.connection]
+        client = clients.get(job.connection)
+        if client is None:
+            return col.AccountOutcome(
+                job.connection, job.username, job.account_id, col.SKIPPED, gate.reason
+            )
+        return col.AccountCollector(run, client, gate).collect(job)
+
+    pending: set[Future[col.AccountOutcome]] = set()
+    queue = iter(jobs)
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="export") as pool:
+        while True:
+            while len(pending) < 2 * concurrency:
+                job = next(queue, None)
+                if job is None:
+                    break
+                job.known = archive.known_stories(job.account_id, now - KNOWN_STORY_HORIZON)
+                pending.add(pool.submit(task, job))
+            if not pending:
+                return
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
+
+
+def _client(runtime: Runtime, connection: Connection, run: col.RunContext) -> GraphClient:
+    if connection.provider == "instagram":
+        _refresh_if_due(runtime, connection)
+    return runtime.client_for(connection)
+
+
+def _refresh_if_due(runtime: Runtime, connection: Connection) -> None:
+    """Instagram Login tokens are refreshed before they are used (the login module does it)."""
+    try:
+        from igconnect.login.refresh import refresh_if_due  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return  # not written yet: the token is used as it is
+    try:
+        refresh_if_due(runtime, connection)
+    except SecretStoreError:
+        raise
+    except IgconnectError as exc:
+        from igconnect.meta.errors import TokenDead
+
+        if isinstance(exc, TokenDead):
+            raise
+        runtime.warnings.append(f"could not refresh the token of '{connection.name}': {exc}")
+
+
+def _mark_broken(runtime: Runtime, name: str, reason: str) -> None:
+    from igconnect.connections import mark_broken
+
+    try:
+        with runtime.edit() as doc:
+            mark_broken(doc, name, reason)
+    except IgconnectError as exc:  # the run goes on; the summary still names the connection
+        log.warning("could not mark connection %s broken: %s", name, exc)
+
+
+def _notify(options: ExportOptions, report: AccountReport) -> None:
+    if options.on_account is not None:
+        options.on_account(report)
+
+
+def _one_line(exc: IgconnectError) -> str:
+    return f"{exc.message} — {exc.hint}" if exc.hint else exc.message

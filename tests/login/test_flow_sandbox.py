@@ -1,0 +1,65 @@
+"""run_login end to end in-process against the sandbox over real HTTP (the browser follows the
+consent page with httpx, as `igconnect demo` does)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from igconnect.connections import load_connections
+from igconnect.errors import ConflictError, LoginFailed
+from igconnect.login.flow import LoginOptions, run_login
+from igconnect.runtime import Runtime
+from igconnect.sandbox import Sandbox
+from igconnect.secretstore import token_key
+from tests.login.conftest import FakeBrowser
+
+
+def test_facebook_login_stores_token_and_connection(sandbox_env: Callable[..., Sandbox]) -> None:
+    sb = sandbox_env(accounts=3)
+    browser = FakeBrowser()
+    runtime = Runtime()
+    result = run_login(runtime, LoginOptions(name="acme"), open_url=browser)
+    browser.wait()
+    connection = result.connection
+    assert connection.name == "acme"
+    assert connection.provider == "facebook"
+    assert connection.user_name == "Ada Agency"
+    assert len(connection.accounts) >= 1
+    token = runtime.secret_store.get(token_key(connection.id))
+    assert token and token.startswith("EAA")
+    text = runtime.paths.config_file.read_text()
+    assert token not in text
+    stored = load_connections(Runtime().document())["acme"]
+    assert stored.id == connection.id
+    assert [a.username for a in stored.accounts] == [a.username for a in connection.accounts]
+    page = browser.final_pages[0]
+    assert page.status_code == 200
+    assert "You have been connected" in page.text
+    for account in connection.accounts:
+        assert "@" + account.username in page.text
+    assert sb.request_count("/graph") > 0
+
+
+def test_cancel_stores_nothing(sandbox_env: Callable[..., Sandbox]) -> None:
+    sandbox_env()
+    browser = FakeBrowser(cancel=True)
+    runtime = Runtime()
+    with pytest.raises(LoginFailed, match="cancelled"):
+        run_login(runtime, LoginOptions(name="acme"), open_url=browser)
+    browser.wait()
+    assert "Login cancelled" in browser.final_pages[0].text
+    assert load_connections(Runtime().document()) == {}
+
+
+def test_already_connected(sandbox_env: Callable[..., Sandbox]) -> None:
+    sandbox_env()
+    run_login(Runtime(), LoginOptions(name="acme"), open_url=FakeBrowser())
+    browser = FakeBrowser()
+    with pytest.raises(ConflictError, match="already connected as 'acme'") as info:
+        run_login(Runtime(), LoginOptions(name="other"), open_url=browser)
+    assert "--reconnect acme" in (info.value.hint or "")
+    browser.wait()
+    assert "Already connected" in browser.final_pages[0].text
+    assert list(load_connections(Runtime().document())) == ["acme"]
