@@ -1,21 +1,30 @@
-"""`trackers rebalance`: the assignment of trackers to connections that breaks the fewest rules with the
+"""`trackers rebalance`: the assignment of trackers to connections that breaks the fewest rules
+with the
 fewest moves.
 
 The problem. Each tracker goes to one connection, or stays where it is "unplaced". Hard rules (never
-broken by a proposal): an account tracker only on a working connection that reaches it; a hashtag only on
+broken by a proposal): an account tracker only on a working connection that reaches it; a hashtag
+only on
 a working Facebook Login connection, and never more hashtags on a connection than its budget
-(30 × its accounts, see tracker_rules). Soft rules: at most `tracker_capacity` trackers per connection,
-and a high-volume (HV) tracker alone on its connection. A tracker with no eligible connection stays where
-it is when that connection is broken or gone (it comes back to life after a reconnect or a `move`), and
+(30 × its accounts, see tracker_rules). Soft rules: at most `tracker_capacity` trackers per
+connection,
+and a high-volume (HV) tracker alone on its connection. A tracker with no eligible connection stays
+where
+it is when that connection is broken or gone (it comes back to life after a reconnect or a `move`),
+and
 is unassigned otherwise.
 
-The objective, lexicographic: (1) fewest trackers unplaced, (2) fewest trackers in excess of the soft
-rules, where a connection with h ≥ 1 HV trackers and n trackers in all has n − 1 in excess (everything
+The objective, lexicographic: (1) fewest trackers unplaced, (2) fewest trackers in excess of the
+soft
+rules, where a connection with h ≥ 1 HV trackers and n trackers in all has n − 1 in excess
+(everything
 beside its first HV tracker) and one without HV has max(0, n − capacity), (3) fewest moves (trackers
 whose connection changes). It is one integer: W1·unplaced + W2·excess + moves, with W2 = T + 1 and
 W1 = W2·(T + 1) for T trackers, so a lower tier can never pay for a higher one (moves ≤ T < W2, and
-W2·excess + moves ≤ W2·T + T < W1). When a proposal has excess 0 and nothing unplaced every rule holds;
-otherwise it is the closest assignment in this order, and the rules it still breaks are the ones that
+W2·excess + moves ≤ W2·T + T < W1). When a proposal has excess 0 and nothing unplaced every rule
+holds;
+otherwise it is the closest assignment in this order, and the rules it still breaks are the ones
+that
 cannot be met.
 
 The algorithm, and why it is exact.
@@ -24,19 +33,25 @@ The algorithm, and why it is exact.
    current connection; supply = group size) → connection (cost 1 unless it is the group's current
    connection), hashtag groups via a per-connection hashtag node whose capacity is the budget left →
    sink through the connection's arcs: without HV, `capacity` arcs of cost 0 then unbounded arcs of
-   cost W2; with HV, unbounded arcs of cost W2 (every extra tracker is excess). Each group also has an
-   arc straight to the sink costing W1 (+1 when that unassigns it). Per-connection excess is convex in
+   cost W2; with HV, unbounded arcs of cost W2 (every extra tracker is excess). Each group also has
+   an
+   arc straight to the sink costing W1 (+1 when that unassigns it). Per-connection excess is convex
+   in
    the number of trackers, so these arcs price it exactly, and min-cost flow has an integral optimum
-   (total unimodularity), so the flow optimum is the best assignment of the normal trackers for that HV
+   (total unimodularity), so the flow optimum is the best assignment of the normal trackers for
+   that HV
    placement.
-2. The HV placements are searched by depth-first branch and bound. Lower bound at a node: the cost of
-   the HV trackers placed so far + the flow optimum for the normal trackers given only those placements
+2. The HV placements are searched by depth-first branch and bound. Lower bound at a node: the cost
+of
+   the HV trackers placed so far + the flow optimum for the normal trackers given only those
+   placements
    + for each HV tracker not yet placed, its cheapest option on its own. It is a valid bound because
    placing another HV tracker only takes room away from the normal trackers (their optimum cannot
    fall) and can only add excess. Branches whose bound is ≥ the best complete cost are cut, so the
    search returns a global optimum; with the bound ties are cut at once, and the sizes agencies have
    (tens of connections, a few hundred trackers, a handful of HV trackers) finish in milliseconds.
-   A node limit guards against pathological inputs: past it the best assignment found is returned with
+   A node limit guards against pathological inputs: past it the best assignment found is returned
+   with
    `optimal = False`, and the output says so.
 tests/trackers/test_rebalance_properties.py checks the optimum against brute force with hypothesis.
 """
@@ -110,14 +125,19 @@ class Proposal:
             "unmet": list(self.unmet),
             "violations_before": [v.to_dict() for v in self.before],
             "violations_after": [v.to_dict() for v in self.after],
-            "cost": {"unplaced": self.cost.unplaced, "excess": self.cost.excess, "moves": self.cost.moves},
+            "cost": {
+                "unplaced": self.cost.unplaced,
+                "excess": self.cost.excess,
+                "moves": self.cost.moves,
+            },
             "optimal": self.optimal,
         }
 
 
 # -- the rules as a cost ---------------------------------------------------------------------------
 def unplaced_target(tracker: Tracker, connections: Mapping[str, Connection]) -> str | None:
-    """Where a tracker with nowhere to go stays: on a broken or vanished connection (it comes back with
+    """Where a tracker with nowhere to go stays: on a broken or vanished connection (it comes back
+    with
     a reconnect or `trackers move`), else nowhere."""
     current = tracker.connection
     if current is None:
@@ -247,7 +267,12 @@ class _Problem:
             sig = (t.kind, tuple(self.eligible[t.key]), t.connection)
             group = groups.setdefault(
                 sig,
-                _Group(t.kind, tuple(self.eligible[t.key]), t.connection, unplaced_target(t, connections)),
+                _Group(
+                    t.kind,
+                    tuple(self.eligible[t.key]),
+                    t.connection,
+                    unplaced_target(t, connections),
+                ),
             )
             group.keys.append(t.key)
         self.groups = list(groups.values())
@@ -288,7 +313,9 @@ class _Problem:
                 i = self.index[name]
                 via = tag_node[i] if gr.kind == KIND_HASHTAG else conn_node[i]
                 out.append((name, net.arc(node, via, size, 0 if name == gr.current else 1)))
-            out.append((gr.stay, net.arc(node, sink, size, self.unplaced_cost(gr.current, gr.stay))))
+            out.append(
+                (gr.stay, net.arc(node, sink, size, self.unplaced_cost(gr.current, gr.stay)))
+            )
             arcs.append(out)
         need = sum(len(gr.keys) for gr in self.groups)
         flow, cost = net.run(src, sink, need)
@@ -298,16 +325,17 @@ class _Problem:
             size = len(gr.keys)
             # Who goes where within a group does not change the cost: members are interchangeable.
             keys = list(gr.keys)
-            for name, arc in out:
+            for target, arc in out:
                 for _ in range(size - arc[1]):
-                    placement[keys.pop()] = name
+                    placement[keys.pop()] = target
         self._memo[key] = (cost, placement)
         return cost, placement
 
     def hv_options(
         self, t: Tracker, hosts: list[int], hv_hashtags: list[int]
     ) -> list[tuple[int, str | None, int | None]]:
-        """(cost, target, connection index) for an HV tracker given the HV trackers placed so far."""
+        """(cost, target, connection index) for an HV tracker given the HV trackers placed so
+        far."""
         options: list[tuple[int, str | None, int | None]] = []
         for name in self.eligible[t.key]:
             i = self.index[name]
@@ -338,7 +366,9 @@ class _Problem:
             if explored > NODE_LIMIT:
                 complete = False
                 return
-            normal_cost, placement = self.normals(tuple(1 if h else 0 for h in hosts), tuple(hv_tags))
+            normal_cost, placement = self.normals(
+                tuple(1 if h else 0 for h in hosts), tuple(hv_tags)
+            )
             bound = so_far + normal_cost + suffix[k]
             if best[0] is not None and bound >= best[0]:
                 return
@@ -374,7 +404,9 @@ def propose(
 ) -> Proposal:
     """The closest assignment to every rule with the fewest moves (see the module docstring)."""
     limits = limits_from(settings)
-    tlist = sorted(trackers.values() if isinstance(trackers, Mapping) else trackers, key=lambda t: t.key)
+    tlist = sorted(
+        trackers.values() if isinstance(trackers, Mapping) else trackers, key=lambda t: t.key
+    )
     conns = (
         dict(connections) if isinstance(connections, Mapping) else {c.name: c for c in connections}
     )
@@ -422,7 +454,11 @@ def _why(tracker: Tracker, target: str | None, conns: Mapping[str, Connection]) 
     reason = ineligible_reason(tracker, current)
     if reason:
         return reason
-    return "high-volume: needs a connection of its own" if tracker.is_high_volume else "spreads the load"
+    return (
+        "high-volume: needs a connection of its own"
+        if tracker.is_high_volume
+        else "spreads the load"
+    )
 
 
 def _unmet(
@@ -433,7 +469,8 @@ def _unmet(
     stranded = [t.key for t in proposed if t.connection is None or _stranded(t, conns)]
     if stranded:
         lines.append(
-            f"reachability: no working connection can carry {', '.join(stranded)}; connect one that "
+            f"reachability: no working connection can carry {', '.join(stranded)}; connect one "
+            f"that "
             "reaches them with `igconnect login` (hashtags need Facebook Login), or reconnect the "
             "broken one"
         )

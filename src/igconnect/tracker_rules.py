@@ -1,19 +1,24 @@
 """The rules that say which connection may carry which tracker, and how much.
 
 Why these rules (docs/trackers.md has the long form):
-- Meta meters Instagram calls per app *and Instagram account* (business use case limits) and other calls
+- Meta meters Instagram calls per app *and Instagram account* (business use case limits) and other
+calls
   per app and user; vendors found that more than 3-4 trackers on one connection runs it into those
   limits, so `tracker_capacity` (default 4) caps the trackers per connection.
-- A high-volume tracker (many posts or likes a month, or a busy hashtag) spends a connection's budget on
+- A high-volume tracker (many posts or likes a month, or a busy hashtag) spends a connection's
+budget on
   its own, so it gets a connection to itself.
 - An account tracker can only be read through a connection that reaches the account.
 - Hashtag search exists only on the Facebook Login path, and Meta allows 30 unique hashtags per
-  Instagram account per rolling 7 days. We count the hashtag trackers assigned to a connection against
-  30 × (number of accounts it reaches): an approximation, since Meta counts per account and we do not
+  Instagram account per rolling 7 days. We count the hashtag trackers assigned to a connection
+  against
+  30 × (number of accounts it reaches): an approximation, since Meta counts per account and we do
+  not
   know which account a hashtag query will use.
 - A broken connection (dead token) collects nothing, so it gets no new trackers.
 
-Core only: no typer, no rich. Everything here is pure (no I/O), so doctor, the CLI and `rebalance` share it.
+Core only: no typer, no rich. Everything here is pure (no I/O), so doctor, the CLI and `rebalance`
+share it.
 """
 
 from __future__ import annotations
@@ -50,7 +55,8 @@ class Limits:
 
 
 def limits_from(settings: Any) -> Limits:
-    """Limits from a `Settings` (anything with .get), a plain mapping, a Limits, or None (defaults)."""
+    """Limits from a `Settings` (anything with .get), a plain mapping, a Limits, or None
+    (defaults)."""
     if settings is None:
         return Limits()
     if isinstance(settings, Limits):
@@ -83,11 +89,15 @@ def ineligible_reason(tracker: Tracker, connection: Connection) -> str | None:
     elif tracker.kind == KIND_HASHTAG:
         if connection.provider != "facebook":
             return (
-                f"connection '{connection.name}' uses Instagram Login, which has no hashtag search; "
+                f"connection '{connection.name}' uses Instagram Login, which has no hashtag "
+                f"search; "
                 "hashtags need a Facebook Login connection"
             )
         if not connection.accounts:
-            return f"connection '{connection.name}' reaches no Instagram account to search hashtags with"
+            return (
+                f"connection '{connection.name}' reaches no Instagram account to search hashtags "
+                "with"
+            )
     return None
 
 
@@ -187,7 +197,8 @@ def load_summary(
     connections: Mapping[str, Connection] | Iterable[Connection],
     settings: Any = None,
 ) -> LoadSummary:
-    """Per connection: trackers, count vs capacity, high-volume sharing, hashtag budget used/left."""
+    """Per connection: trackers, count vs capacity, high-volume sharing, hashtag budget
+    used/left."""
     limits = limits_from(settings)
     conns = _as_dict(connections)
     by_conn: dict[str, list[Tracker]] = {name: [] for name in conns}
@@ -240,7 +251,8 @@ def violations(
                 (key,),
                 None,
                 f"{key} is on no connection and collects nothing",
-                f"run `igconnect trackers assign {key} CONNECTION` or `igconnect trackers rebalance`",
+                f"run `igconnect trackers assign {key} CONNECTION` or `igconnect trackers "
+                f"rebalance`",
             )
         )
     for name, keys in summary.orphaned.items():
@@ -284,10 +296,15 @@ def violations(
                     (key,),
                     load.name,
                     f"{key}: {reason}",
-                    f"run `igconnect trackers rebalance` or `igconnect trackers assign {key} CONNECTION`",
+                    f"run `igconnect trackers rebalance` or `igconnect trackers assign {key} "
+                    f"CONNECTION`",
                 )
             )
-        if conn.provider == "facebook" and conn.accounts and load.hashtags_used > load.hashtag_budget:
+        if (
+            conn.provider == "facebook"
+            and conn.accounts
+            and load.hashtags_used > load.hashtag_budget
+        ):
             found.append(
                 Violation(
                     RULE_HASHTAG_BUDGET,
@@ -316,7 +333,8 @@ def violations(
                     RULE_HIGH_VOLUME_SHARED,
                     tuple(load.trackers),
                     load.name,
-                    f"high-volume {', '.join(load.high_volume)} share{'s' if len(load.high_volume) == 1 else ''} "
+                    f"high-volume {', '.join(load.high_volume)} "
+                    f"share{'s' if len(load.high_volume) == 1 else ''} "
                     f"connection '{load.name}' with {load.count - 1} other tracker(s)",
                     "run `igconnect trackers rebalance`; a high-volume tracker needs a connection "
                     "of its own",
@@ -340,16 +358,16 @@ def choose_connection(
 ) -> Choice:
     """The best connection for a new tracker, and why in one line.
 
-    Qualifies: not broken, reaches the account (accounts) or is Facebook Login with hashtag budget left
-    (hashtags), has room below capacity and no high-volume tracker on it; a high-volume tracker needs an
+    Qualifies: not broken, reaches the account (accounts) or is Facebook Login with hashtag budget
+    left
+    (hashtags), has room below capacity and no high-volume tracker on it; a high-volume tracker
+    needs an
     empty connection. Among those: fewest trackers, then name.
     """
     limits = limits_from(settings)
     conns = _as_dict(connections)
     others = [t for t in _as_list(trackers) if t.key != tracker.key]
-    summary = {
-        load.name: load for load in load_summary(others, conns, limits).connections
-    }
+    summary = {load.name: load for load in load_summary(others, conns, limits).connections}
     if not conns:
         return Choice(None, "there is no connection yet: run `igconnect login` to add one")
     rejected: list[str] = []
@@ -362,7 +380,9 @@ def choose_connection(
         if reason is None and tracker.is_high_volume and load.count:
             reason = f"connection '{name}' already carries {load.count} tracker(s)"
         if reason is None and load.high_volume:
-            reason = f"connection '{name}' is reserved for high-volume {', '.join(load.high_volume)}"
+            reason = (
+                f"connection '{name}' is reserved for high-volume {', '.join(load.high_volume)}"
+            )
         if reason is None and load.count >= load.capacity:
             reason = f"connection '{name}' is full ({load.count}/{load.capacity})"
         if reason is None:

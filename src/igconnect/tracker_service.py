@@ -1,9 +1,12 @@
-"""Tracker operations on the runtime and the settings file: add, assign, unassign, remove, move, list,
+"""Tracker operations on the runtime and the settings file: add, assign, unassign, remove, move,
+list,
 rebalance, classify. Each returns data; the CLI renders it. Every change happens inside one locked
 `runtime.edit()`, so a refused change writes nothing.
 
-Refusals (documented in docs/trackers.md): an assignment Meta cannot serve (an account the connection
-does not reach, a hashtag on Instagram Login or past the hashtag budget) is a ConflictError; going over
+Refusals (documented in docs/trackers.md): an assignment Meta cannot serve (an account the
+connection
+does not reach, a hashtag on Instagram Login or past the hashtag budget) is a ConflictError; going
+over
 capacity, sharing with a high-volume tracker or assigning to a broken connection only warns, and
 `strict=True` turns those warnings into ConflictErrors.
 """
@@ -59,7 +62,7 @@ def _limits(runtime: Runtime) -> Limits:
     return limits_from(runtime.settings)
 
 
-# -- add / assign / unassign / remove / move ----------------------------------------------------------
+# -- add / assign / unassign / remove / move -------------------------------------------------
 @dataclass
 class AddResult:
     tracker: Tracker
@@ -109,7 +112,9 @@ def check_assignment(
                 "--connection to let igconnect choose",
             )
         warnings = []
-    others = [t for t in trackers.values() if t.connection == connection.name and t.key != tracker.key]
+    others = [
+        t for t in trackers.values() if t.connection == connection.name and t.key != tracker.key
+    ]
     if tracker.kind == KIND_HASHTAG and not connection.is_broken:
         used = sum(1 for t in others if t.kind == KIND_HASHTAG)
         budget = limits.hashtag_budget(connection)
@@ -122,13 +127,15 @@ def check_assignment(
     count = len(others) + 1 + also_arriving
     if count > limits.capacity:
         warnings.append(
-            f"connection '{connection.name}' will carry {count} trackers, more than {limits.capacity} "
+            f"connection '{connection.name}' will carry {count} trackers, more than "
+            f"{limits.capacity} "
             "(tracker_capacity): it may run into Meta's rate limits"
         )
     high = [t.key for t in others if t.is_high_volume]
     if high:
         warnings.append(
-            f"connection '{connection.name}' carries high-volume {', '.join(high)}, which needs it alone"
+            f"connection '{connection.name}' carries high-volume {', '.join(high)}, which needs "
+            f"it alone"
         )
     elif tracker.is_high_volume and (others or also_arriving):
         warnings.append(
@@ -198,7 +205,8 @@ def add_tracker(
                     )
                 reason += (
                     "; added unassigned: connect one with `igconnect login`, then run "
-                    f"`igconnect trackers assign {key} CONNECTION` or `igconnect trackers rebalance`"
+                    f"`igconnect trackers assign {key} CONNECTION` or `igconnect trackers "
+                    f"rebalance`"
                 )
         save_tracker(doc, tracker)
     return AddResult(tracker, tracker.connection, reason, warnings)
@@ -255,7 +263,9 @@ def move_trackers(runtime: Runtime, source: str, target: str, strict: bool = Fal
                 hint="run `igconnect trackers list` to see the connections and their trackers",
             )
         conn = get_connection(doc, target)
-        moving = sorted((t for t in trackers.values() if t.connection == source), key=lambda t: t.key)
+        moving = sorted(
+            (t for t in trackers.values() if t.connection == source), key=lambda t: t.key
+        )
         if source == target or not moving:
             return MoveResult(source, target, [])
         warnings: list[str] = []
@@ -282,7 +292,8 @@ def move_trackers(runtime: Runtime, source: str, target: str, strict: bool = Fal
             raise ConflictError(
                 f"nothing moved: {refused[0]}"
                 + (f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""),
-                hint=f"move the others one by one with `igconnect trackers assign TRACKER {target}`",
+                hint=f"move the others one by one with `igconnect trackers assign TRACKER "
+                f"{target}`",
             )
         for tracker in moving:
             tracker.connection = target
@@ -418,8 +429,10 @@ def list_trackers(runtime: Runtime) -> TrackerListing:
 def _usage(runtime: Runtime, name: str) -> list[Any]:
     try:
         return runtime.usage_log.latest(name)
-    except Exception:  # a damaged usage log must not hide the trackers  # noqa: BLE001
-        runtime.warnings.append(f"could not read the rate-limit usage log {runtime.paths.usage_file}")
+    except Exception:  # a damaged usage log must not hide the trackers
+        runtime.warnings.append(
+            f"could not read the rate-limit usage log {runtime.paths.usage_file}"
+        )
         return []
 
 
@@ -522,7 +535,7 @@ def _classify_connection(
 ) -> tuple[Connection, str]:
     """The connection to measure through (the assigned one when it works) and the account id."""
     candidates = []
-    if tracker.connection in connections:
+    if tracker.connection is not None and tracker.connection in connections:
         candidates.append(connections[tracker.connection])
     candidates += [c for n, c in sorted(connections.items()) if n != tracker.connection]
     for conn in candidates:
@@ -544,9 +557,11 @@ def classify(
     set_volume: str | None = None,
     now: datetime | None = None,
 ) -> list[ClassifyResult]:
-    """Measure (accounts) or set by hand (`set_volume`) the volume class, and record it with the date.
+    """Measure (accounts) or set by hand (`set_volume`) the volume class, and record it with the
+    date.
 
-    With `ref` None every tracker is classified and a failure of one is reported in its result; with a
+    With `ref` None every tracker is classified and a failure of one is reported in its result;
+    with a
     `ref` the failure is raised.
     """
     now = now or datetime.now(UTC)
@@ -554,17 +569,30 @@ def classify(
     trackers = load_trackers(doc)
     if set_volume is not None:
         if set_volume not in (VOLUME_HIGH, VOLUME_NORMAL):
-            raise UsageError(f"'{set_volume}' is not a volume class", hint="use --set high or --set normal")
+            raise UsageError(
+                f"'{set_volume}' is not a volume class", hint="use --set high or --set normal"
+            )
         if ref is None:
-            raise UsageError("--set needs a TRACKER", hint="e.g. igconnect trackers classify '#food' --set high")
-    targets = [get_tracker(doc, ref)] if ref is not None else sorted(trackers.values(), key=lambda t: t.key)
+            raise UsageError(
+                "--set needs a TRACKER", hint="e.g. igconnect trackers classify '#food' --set high"
+            )
+    targets = (
+        [get_tracker(doc, ref)]
+        if ref is not None
+        else sorted(trackers.values(), key=lambda t: t.key)
+    )
     connections = load_connections(doc)
     settings = runtime.settings
     results: list[ClassifyResult] = []
     updates: dict[str, Tracker] = {}
     for tracker in targets:
         base = ClassifyResult(
-            tracker.key, "kept", tracker.volume, tracker.volume, tracker.volume_source, tracker.connection
+            tracker.key,
+            "kept",
+            tracker.volume,
+            tracker.volume,
+            tracker.volume_source,
+            tracker.connection,
         )
         if set_volume is not None:
             updates[tracker.key] = replace(
@@ -576,7 +604,8 @@ def classify(
             results.append(
                 replace(
                     base,
-                    note=f"{HASHTAG_NOT_MEASURABLE}; kept {tracker.volume} ({tracker.volume_source}); "
+                    note=f"{HASHTAG_NOT_MEASURABLE}; kept {tracker.volume} "
+                    f"({tracker.volume_source}); "
                     f"set it with `igconnect trackers classify {tracker.key} --set high|normal`",
                 )
             )
@@ -614,7 +643,8 @@ def classify(
                 posts=measured.posts,
                 likes=measured.likes,
                 measured_at=now,
-                note=f"{measured.posts} posts, {measured.likes} likes in {CLASSIFY_WINDOW_DAYS} days "
+                note=f"{measured.posts} posts, {measured.likes} likes in {CLASSIFY_WINDOW_DAYS} "
+                f"days "
                 f"(high-volume above {settings.get('high_volume_posts')} posts or "
                 f"{settings.get('high_volume_likes')} likes)",
             )

@@ -100,7 +100,9 @@ def tracker_to_table(tracker: Tracker) -> dict[str, Any]:
     for k, v in data.items():
         if v is None:
             continue
-        out[k] = v.astimezone(UTC).isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v
+        out[k] = (
+            v.astimezone(UTC).isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else v
+        )
     return out
 
 

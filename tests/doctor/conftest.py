@@ -59,7 +59,7 @@ def connect(
     token: str | None = None,
     **fields: Any,
 ) -> tuple[Connection, str]:
-    """Record a connection as a login would have, and store its token; returns (connection, token)."""
+    """Record a connection as a login would, and store its token; returns (connection, token)."""
     world = sb.world
     now = datetime.now(UTC)
     if provider == "facebook":

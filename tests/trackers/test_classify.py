@@ -43,12 +43,16 @@ def shop(save_connections, cli):  # type: ignore[no-untyped-def]
     return acme
 
 
-def test_classify_follows_paging_stops_at_30_days_and_records(cli, shop, httpx_mock: HTTPXMock) -> None:  # type: ignore[no-untyped-def]
+def test_classify_follows_paging_stops_at_30_days_and_records(
+    cli, shop, httpx_mock: HTTPXMock
+) -> None:  # type: ignore[no-untyped-def]
     now = datetime.now(UTC)
     # 120 posts, one every 5 h (25 days), then older ones: > 100 posts → high-volume
     first = {
         "data": _media(0, 100, 10, now, 5),
-        "paging": {"next": f"https://graph.facebook.com/v25.0/id-shop/media?access_token={TOKEN}&after=X"},
+        "paging": {
+            "next": f"https://graph.facebook.com/v25.0/id-shop/media?access_token={TOKEN}&after=X"
+        },
     }
     second = {
         "data": _media(100, 50, 10, now, 5),
@@ -59,13 +63,22 @@ def test_classify_follows_paging_stops_at_30_days_and_records(cli, shop, httpx_m
     result = cli("trackers", "classify", "@shop", "--json")
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.stdout)["results"]
-    assert (row["status"], row["volume"], row["posts"], row["likes"]) == ("measured", "high", 144, 1440)
+    assert (row["status"], row["volume"], row["posts"], row["likes"]) == (
+        "measured",
+        "high",
+        144,
+        1440,
+    )
     requests = httpx_mock.get_requests()
     assert len(requests) == 2  # stopped at the first post older than 30 days: no third page
     assert requests[0].url.params["fields"] == "id,timestamp,like_count,comments_count"
     assert "access_token" not in str(requests[1].url)  # the token was stripped from paging.next
     tracker = load_trackers(Runtime().document())["@shop"]
-    assert (tracker.volume, tracker.volume_source, tracker.measured_posts) == ("high", "measured", 144)
+    assert (tracker.volume, tracker.volume_source, tracker.measured_posts) == (
+        "high",
+        "measured",
+        144,
+    )
     assert tracker.volume_measured_at is not None
     text = Runtime().paths.config_file.read_text()
     assert TOKEN not in text and TOKEN not in result.output
@@ -78,14 +91,24 @@ def test_classify_by_likes_and_normal(cli, shop, httpx_mock: HTTPXMock) -> None:
     assert (row["volume"], row["posts"], row["likes"]) == ("high", 20, 40000)  # 40000 > 25000 likes
     httpx_mock.add_response(url=MEDIA, json={"data": _media(0, 20, 100, now, 24)})
     row = json.loads(cli("trackers", "classify", "--json").stdout)["results"][0]
-    assert (row["volume"], row["previous_volume"], row["previous_source"]) == ("normal", "high", "measured")
+    assert (row["volume"], row["previous_volume"], row["previous_source"]) == (
+        "normal",
+        "high",
+        "measured",
+    )
 
 
 def test_classify_failure_is_partial_and_redacted(cli, shop, httpx_mock: HTTPXMock) -> None:  # type: ignore[no-untyped-def]
     httpx_mock.add_response(
         url=MEDIA,
         status_code=400,
-        json={"error": {"message": f"Error validating access token {TOKEN}", "code": 190, "error_subcode": 460}},
+        json={
+            "error": {
+                "message": f"Error validating access token {TOKEN}",
+                "code": 190,
+                "error_subcode": 460,
+            }
+        },
     )
     result = cli("trackers", "classify")
     assert result.exit_code == ExitCode.PARTIAL
@@ -115,14 +138,16 @@ def test_classify_against_the_sandbox(cli) -> None:  # type: ignore[no-untyped-d
         SandboxConfig(port=0, seed=1, accounts=2, stories=2, scenarios=["high-volume@acme_1"])
     ) as sb:
         accounts = {a.username: a for a in sb.world.accounts.values()}
-        token = sb.issue_token("10001" if False else next(iter(sb.world.users)), provider="facebook")
+        token = sb.issue_token(
+            next(iter(sb.world.users)), provider="facebook"
+        )  # Ada, who manages both
         connection = Connection(
             "acme",
             "facebook",
             accounts=[Account(accounts[u].id, u) for u in ("acme_1", "acme_2")],
         )
         env = sb.env()
-        with Runtime(environ={**__import__("os").environ, **env}).edit() as doc:
+        with Runtime().edit() as doc:
             save_connection(doc, connection)
         Runtime().secret_store.set(token_key(connection.id), token)
         assert cli("trackers", "add", "@acme_1", env=env).exit_code == 0

@@ -37,7 +37,12 @@ def instances(draw: st.DrawFn) -> tuple[list[Tracker], dict[str, Connection], Li
             if any(t.kind == "account" and t.target == target for t in trackers):
                 continue
         trackers.append(
-            Tracker(kind, target or f"t{i}", connection=draw(current), volume=draw(st.sampled_from(["normal", "normal", "high"])))
+            Tracker(
+                kind,
+                target or f"t{i}",
+                connection=draw(current),
+                volume=draw(st.sampled_from(["normal", "normal", "high"])),
+            )
         )
     # a small hashtag budget (1 per account) so that the budget rule actually binds
     limits = Limits(capacity=draw(st.integers(1, 3)), hashtags_per_account=1)
@@ -73,7 +78,9 @@ def test_rebalance_is_optimal_and_never_breaks_a_hard_rule(instance) -> None:  #
         target = proposal.assignment[t.key]
         c = conns.get(target) if target else None
         # never an unreachable / ineligible placement: either eligible, or left where it had to stay
-        assert (c is not None and ineligible_reason(t, c) is None) or target == unplaced_target(t, conns)
+        assert (c is not None and ineligible_reason(t, c) is None) or target == unplaced_target(
+            t, conns
+        )
     if best_unplaced == 0 and best_excess == 0:
         # a feasible assignment exists: the proposal has every rule satisfied
         assert proposal.satisfies_every_rule, proposal.after
@@ -126,12 +133,18 @@ def test_trackers_on_a_broken_connection_move_to_a_working_one_or_stay() -> None
 def test_agency_size_finishes_fast_and_exact() -> None:
     import time
 
-    conns = {f"c{i}": conn(f"c{i}", [f"u{i}_{j}" for j in range(4)] + ["shared"]) for i in range(30)}
+    conns = {
+        f"c{i}": conn(f"c{i}", [f"u{i}_{j}" for j in range(4)] + ["shared"]) for i in range(30)
+    }
     trackers = []
     for i in range(30):
         for j in range(4):
             on = f"c{(i + j) % 30}" if j < 3 else None
-            trackers.append(Tracker("account", f"u{i}_{j}", on, volume="high" if j == 3 and i % 5 == 0 else "normal"))
+            trackers.append(
+                Tracker(
+                    "account", f"u{i}_{j}", on, volume="high" if j == 3 and i % 5 == 0 else "normal"
+                )
+            )
     trackers += [Tracker("hashtag", f"tag{k}", f"c{k % 30}") for k in range(40)]
     started = time.perf_counter()
     proposal = propose(trackers, conns, Limits(capacity=4))

@@ -54,7 +54,14 @@ def test_each_rule_is_reported_with_a_fix() -> None:
     ]
     found = violations(trackers, conns, {"tracker_capacity": 4})
     assert rules_of(found) == sorted(
-        [RULE_CAPACITY, RULE_UNREACHABLE, RULE_HASHTAG_PROVIDER, RULE_BROKEN, RULE_UNKNOWN_CONNECTION, RULE_UNASSIGNED]
+        [
+            RULE_CAPACITY,
+            RULE_UNREACHABLE,
+            RULE_HASHTAG_PROVIDER,
+            RULE_BROKEN,
+            RULE_UNKNOWN_CONNECTION,
+            RULE_UNASSIGNED,
+        ]
     )
     by_rule = {v.rule: v for v in found}
     assert by_rule[RULE_UNREACHABLE].trackers == ("@nobody",)
@@ -102,7 +109,9 @@ def test_choose_prefers_reachable_working_least_loaded() -> None:
 
 def test_choose_high_volume_needs_an_empty_connection() -> None:
     conns = [conn("a", ["x"]), conn("b", ["x"])]
-    choice = choose_connection(acct("x", high=True), [acct("y", "a"), acct("z", "b")], conns, Limits())
+    choice = choose_connection(
+        acct("x", high=True), [acct("y", "a"), acct("z", "b")], conns, Limits()
+    )
     assert choice.connection is None
     assert "needs an empty connection" in choice.reason
     choice = choose_connection(acct("x", high=True), [acct("y", "a")], conns, Limits())

@@ -18,7 +18,9 @@ def stored() -> dict[str, str | None]:
 
 
 def test_add_picks_the_best_connection_and_says_why(cli, save_connections) -> None:  # type: ignore[no-untyped-def]
-    save_connections(conn("acme", ["acme_1"]), conn("acme-b", ["acme_1"]), conn("dead", ["acme_1"], broken=True))
+    save_connections(
+        conn("acme", ["acme_1"]), conn("acme-b", ["acme_1"]), conn("dead", ["acme_1"], broken=True)
+    )
     assert cli("trackers", "add", "@acme_1", "--connection", "acme").exit_code == 0
     save_connections(conn("acme", ["acme_1", "acme_2"]), conn("acme-b", ["acme_1", "acme_2"]))
     result = cli("trackers", "add", "@Acme_2")
@@ -27,7 +29,9 @@ def test_add_picks_the_best_connection_and_says_why(cli, save_connections) -> No
     assert stored() == {"@acme_1": "acme", "@acme_2": "acme-b"}
 
 
-def test_add_with_no_qualifying_connection_adds_unassigned_and_says_what_to_do(cli, save_connections) -> None:  # type: ignore[no-untyped-def]
+def test_add_with_no_qualifying_connection_adds_unassigned_and_says_what_to_do(
+    cli, save_connections
+) -> None:  # type: ignore[no-untyped-def]
     save_connections(conn("acme", ["acme_1"]))
     result = cli("trackers", "add", "@stranger")
     assert result.exit_code == 0
@@ -39,7 +43,9 @@ def test_add_with_no_qualifying_connection_adds_unassigned_and_says_what_to_do(c
 
 
 def test_bad_inputs(cli, save_connections) -> None:  # type: ignore[no-untyped-def]
-    save_connections(conn("acme", ["acme_1", "a2", "a3", "a4", "a5"]), conn("ig", ["x"], provider="instagram"))
+    save_connections(
+        conn("acme", ["acme_1", "a2", "a3", "a4", "a5"]), conn("ig", ["x"], provider="instagram")
+    )
     assert cli("trackers", "add", "@acme_1", "-c", "acme").exit_code == 0
     dup = cli("trackers", "add", "@ACME_1")
     assert dup.exit_code == ExitCode.CONFLICT and "already tracked" in dup.stderr
@@ -91,13 +97,29 @@ def test_assignments_survive_rename_and_reconnect(cli, save_connections) -> None
     acme.renewed_at = datetime.now(UTC)
     save_connections(acme)
     assert stored() == {"@p": "acme-main"}
-    assert json.loads(cli("trackers", "list", "--json").stdout)["connections"][0]["trackers"][0]["tracker"] == "@p"
+    assert (
+        json.loads(cli("trackers", "list", "--json").stdout)["connections"][0]["trackers"][0][
+            "tracker"
+        ]
+        == "@p"
+    )
 
 
 LIST_KEYS = ["capacity", "connections", "unassigned", "orphaned", "violations"]
 CONNECTION_KEYS = [
-    "name", "provider", "status", "broken_reason", "collects", "count", "capacity", "over_capacity",
-    "high_volume_shared", "hashtags_used", "hashtag_budget", "usage", "trackers",
+    "name",
+    "provider",
+    "status",
+    "broken_reason",
+    "collects",
+    "count",
+    "capacity",
+    "over_capacity",
+    "high_volume_shared",
+    "hashtags_used",
+    "hashtag_budget",
+    "usage",
+    "trackers",
 ]
 TRACKER_KEYS = ["tracker", "kind", "volume", "volume_source", "volume_measured_at", "created_at"]
 USAGE_KEYS = ["scope", "percent", "observed_at", "regain_minutes"]
@@ -151,7 +173,14 @@ def test_rebalance_proposes_then_applies(cli, save_connections) -> None:  # type
     assert "@h" in proposal.stdout and "--apply" in proposal.stderr
     assert stored()["@h"] == "a"  # nothing written without --apply
     data = json.loads(cli("trackers", "rebalance", "--json").stdout)
-    assert data["moves"] == [{"tracker": "@h", "from": "a", "to": "b", "why": "high-volume: needs a connection of its own"}]
+    assert data["moves"] == [
+        {
+            "tracker": "@h",
+            "from": "a",
+            "to": "b",
+            "why": "high-volume: needs a connection of its own",
+        }
+    ]
     assert data["satisfies_every_rule"] is True and data["applied"] is False
     applied = cli("trackers", "rebalance", "--apply")
     assert applied.exit_code == 0 and "applied 1 move(s)" in applied.stderr

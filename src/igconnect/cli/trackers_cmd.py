@@ -50,7 +50,11 @@ def add_command(
     _warn_all(obj, result.warnings)
     if obj.wants_json(json_output):
         obj.emit_json(
-            {"tracker": result.tracker.key, "connection": result.connection, "reason": result.reason}
+            {
+                "tracker": result.tracker.key,
+                "connection": result.connection,
+                "reason": result.reason,
+            }
         )
         return
     if result.connection:
@@ -129,14 +133,18 @@ def move_command(
     if not result.moved:
         obj.info(f"no trackers to move from '{source}'")
         return
-    obj.success(f"moved {len(result.moved)} tracker(s) from '{source}' to '{target}': " + ", ".join(result.moved))
+    obj.success(
+        f"moved {len(result.moved)} tracker(s) from '{source}' to '{target}': "
+        + ", ".join(result.moved)
+    )
 
 
 @trackers_app.command("list")
 def list_command(
     ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help=_JSON_HELP)
 ) -> None:
-    """Trackers grouped by connection, with each connection's load, status and last rate-limit usage."""
+    """Trackers grouped by connection, with each connection's load, status and last rate-limit
+    usage."""
     from igconnect.tracker_service import list_trackers
 
     obj = cli_context.get(ctx)
@@ -196,5 +204,6 @@ def classify_command(
     if failed:
         raise PartialFailure(
             f"{len(failed)} of {len(results)} tracker(s) could not be measured",
-            hint="see the notes above; fix their connections and run `igconnect trackers classify` again",
+            hint="see the notes above; fix their connections and run `igconnect trackers "
+            "classify` again",
         )

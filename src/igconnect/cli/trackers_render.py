@@ -49,13 +49,17 @@ def render_listing(obj: CliContext, listing: TrackerListing) -> None:
             load += " high-volume shared"
         if group.hashtags_used:
             load += f", hashtags {group.hashtags_used}/{group.hashtag_budget}"
-        names = [
-            t.key + (f" [{_volume(t)}]" if _volume(t) else "") for t in group.trackers
-        ] or ["(no trackers)"]
+        names = [t.key + (f" [{_volume(t)}]" if _volume(t) else "") for t in group.trackers] or [
+            "(no trackers)"
+        ]
         table.add_row(group.name, status, "\n".join(names), load, _usage(group.usage))
     for name, trackers in listing.orphaned.items():
         table.add_row(
-            name, "GONE: collects nothing", "\n".join(t.key for t in trackers), str(len(trackers)), ""
+            name,
+            "GONE: collects nothing",
+            "\n".join(t.key for t in trackers),
+            str(len(trackers)),
+            "",
         )
     if listing.unassigned:
         table.add_row(
@@ -66,7 +70,10 @@ def render_listing(obj: CliContext, listing: TrackerListing) -> None:
             "",
         )
     if not listing.connections and not listing.unassigned and not listing.orphaned:
-        obj.info("no trackers and no connections yet: run `igconnect login`, then `igconnect trackers add @USERNAME`")
+        obj.info(
+            "no trackers and no connections yet: run `igconnect login`, then `igconnect "
+            "trackers add @USERNAME`"
+        )
         return
     obj.out.print(table)
     for violation in listing.violations:
@@ -82,7 +89,9 @@ def render_rebalance(obj: CliContext, result: RebalanceResult) -> None:
         for column in ("tracker", "from", "to", "why"):
             table.add_column(column)
         for move in proposal.moves:
-            table.add_row(move.tracker, move.source or "(unassigned)", move.target or "(unassigned)", move.why)
+            table.add_row(
+                move.tracker, move.source or "(unassigned)", move.target or "(unassigned)", move.why
+            )
         obj.out.print(table)
     if proposal.satisfies_every_rule:
         obj.info("the proposed assignment follows every rule")
@@ -97,7 +106,9 @@ def render_rebalance(obj: CliContext, result: RebalanceResult) -> None:
     if result.applied:
         obj.success(f"applied {len(proposal.moves)} move(s)")
     elif proposal.moves:
-        obj.info("nothing changed yet: run `igconnect trackers rebalance --apply` to make these moves")
+        obj.info(
+            "nothing changed yet: run `igconnect trackers rebalance --apply` to make these moves"
+        )
 
 
 def render_classify(obj: CliContext, results: list[ClassifyResult]) -> None:

@@ -263,6 +263,10 @@ class AccountCollector:
             outcome.reason = f"permission missing: {short(exc)} (reconnect with every permission)"
         except (MetaApiError, MetaUnreachable) as exc:
             outcome.state, outcome.reason = FAILED, short(exc)
+        except Exception as exc:  # one account's bug or local failure must not stop the others
+            log.exception("unexpected failure collecting @%s", job.username)
+            outcome.state = FAILED
+            outcome.reason = f"unexpected {type(exc).__name__}: {short(exc)} (see the log file)"
         return outcome
 
     # -- the steps -------------------------------------------------------------------------------

@@ -447,6 +447,9 @@ def _run_pool(
 def _client(runtime: Runtime, connection: Connection, run: col.RunContext) -> GraphClient:
     if connection.provider == "instagram":
         _refresh_if_due(runtime, connection)
+    # Create the usage log's SQLite file here, before the worker threads record usage into it at
+    # once (its first-time WAL switch fails with "database is locked" when raced).
+    runtime.usage_log.latest(connection.name)
     return runtime.client_for(connection)
 
 

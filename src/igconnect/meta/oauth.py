@@ -107,10 +107,11 @@ class Discovery:
 
 # -- small helpers ----------------------------------------------------------------------------------
 def new_state() -> str:
-    """A fresh, unguessable `state` for one login attempt."""
-    state = secrets.token_urlsafe(32)
-    remember_secret(state)
-    return state
+    """A fresh, unguessable `state` for one login attempt.
+
+    Not registered as a secret: it is shown in the printed login URL, and alone it grants nothing.
+    """
+    return secrets.token_urlsafe(32)
 
 
 def new_pkce() -> Pkce:

@@ -1,0 +1,161 @@
+"""Unattended guarantees: a killed run, cron's environment, and `schedule install` twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import APP_SECRET, read_csv
+
+ADA = "10000000000000001"
+IGCONNECT = Path(sys.executable).with_name("igconnect")
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if k.startswith("IGCONNECT_")}
+    return {"PATH": "/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), **keep, **extra}
+
+
+@pytest.mark.slow
+def test_a_killed_run_leaves_file_and_archive_intact(
+    sandbox_factory: Any, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IGCONNECT_TOKEN_STORE", "file")
+    setup = sandbox_factory(accounts=4, latency_ms=250)
+    setup.connect("acme", ADA)
+    assert cli("export", "stories", "--out", str(setup.out)).exit_code == 0
+    before = setup.out.read_bytes()
+    setup.sb.advance_clock(hours=1)
+    env = _env({"IGCONNECT_EXPORT_CONCURRENCY": "1"})
+    proc = subprocess.Popen(
+        [str(IGCONNECT), "export", "stories", "--out", str(setup.out)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    from igconnect.runtime import Runtime
+
+    archive = Runtime().paths.archive_file
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # kill it once it has archived part of the run
+        db = sqlite3.connect(archive)
+        runs = db.execute("SELECT count(DISTINCT run_id) FROM observations").fetchone()[0]
+        db.close()
+        if runs >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL
+    assert setup.out.read_bytes() == before  # byte for byte
+    db = sqlite3.connect(archive)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+    assert not list(setup.out.parent.glob(".stories.csv.*"))  # at worst a temp file... none here
+    again = cli("export", "stories", "--out", str(setup.out))
+    assert again.exit_code == 0, again.output
+    assert len(read_csv(setup.out)) >= 32
+
+
+def test_export_under_a_cron_like_environment(
+    sandbox_factory: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """env -i: no D-Bus, no TTY, PATH=/usr/bin:/bin; the settings file and the file store carry
+    everything (the endpoint settings point at the sandbox)."""
+    from igconnect import secretstore
+    from igconnect.runtime import Runtime
+
+    monkeypatch.setenv("IGCONNECT_TOKEN_STORE", "file")
+    setup = sandbox_factory()
+    token = setup.connect("acme", ADA)
+    runtime = Runtime()
+    runtime.secret_store.set(secretstore.APP_SECRET_KEY, APP_SECRET)
+    with runtime.edit() as doc:
+        for key, value in setup.sb.env().items():
+            doc[key.removeprefix("IGCONNECT_").lower()] = value
+        doc["token_store"] = "file"
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        "HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "IGCONNECT_CONFIG_DIR": os.environ["IGCONNECT_CONFIG_DIR"],
+        "IGCONNECT_DATA_DIR": os.environ["IGCONNECT_DATA_DIR"],
+    }
+    result = subprocess.run(
+        ["env", "-i", *(f"{k}={v}" for k, v in env.items()), str(IGCONNECT),
+         "export", "stories", "--quiet"],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == ""  # --quiet: nothing when all is well
+    out = Runtime().paths.default_export_file
+    text = out.read_text()
+    assert len(read_csv(text)) == 24
+    assert "\x1b[" not in text and token not in text and APP_SECRET not in text
+
+
+@pytest.fixture
+def fake_crontab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A `crontab` on PATH that keeps the table in a file (the cron daemon is not needed)."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    table = tmp_path / "crontab.txt"
+    script = bindir / "crontab"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'T="{table}"\n'
+        'if [ "$1" = "-l" ]; then\n'
+        '  if [ -f "$T" ]; then cat "$T"; exit 0; fi\n'
+        '  echo "no crontab for $USER" >&2; exit 1\n'
+        "fi\n"
+        'if [ "$1" = "-" ]; then cat > "$T"; exit 0; fi\n'
+        "exit 2\n"
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
+    return table
+
+
+def test_schedule_install_twice_adds_one_line(fake_crontab: Path, cli: Any) -> None:
+    fake_crontab.write_text("MAILTO=ops@example.com\n5 4 * * * /usr/bin/backup\n")
+    first = cli("schedule", "install")
+    assert first.exit_code == 0, first.output
+    second = cli("schedule", "install")
+    assert second.exit_code == 0 and "nothing changed" in second.stderr
+    lines = fake_crontab.read_text().splitlines()
+    ours = [line for line in lines if "igconnect-export" in line]
+    assert len(ours) == 1
+    assert lines[:2] == ["MAILTO=ops@example.com", "5 4 * * * /usr/bin/backup"]
+    line = ours[0]
+    assert line.startswith("0 * * * * ")
+    assert "export stories --quiet" in line
+    assert f"IGCONNECT_DATA_DIR={os.environ['IGCONNECT_DATA_DIR']}" in line
+    removed = cli("schedule", "remove")
+    assert removed.exit_code == 0
+    assert fake_crontab.read_text().splitlines() == lines[:2]
+
+
+def test_schedule_show_environment_and_interval(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/user/1000/bus")
+    monkeypatch.setenv("IGCONNECT_SCHEDULE_INTERVAL_MINUTES", "15")
+    shown = cli("schedule", "show")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines()[0].startswith("*/15 * * * * DBUS_SESSION_BUS_ADDRESS=")
+    assert "OnCalendar=*:0/15" in shown.stdout
+    assert "[Service]" in shown.stdout and "ExecStart=/" in shown.stdout
+    monkeypatch.setenv("IGCONNECT_TOKEN_STORE", "file")
+    monkeypatch.setenv("IGCONNECT_SCHEDULE_INTERVAL_MINUTES", "45")
+    bad = cli("schedule", "show")
+    assert bad.exit_code == 3 and "cannot be written as a cron schedule" in bad.stderr
+    monkeypatch.setenv("IGCONNECT_SCHEDULE_INTERVAL_MINUTES", "120")
+    ok = cli("schedule", "show")
+    assert ok.stdout.splitlines()[0].startswith("0 */2 * * * IGCONNECT_TOKEN_STORE=file ")
