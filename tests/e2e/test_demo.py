@@ -33,7 +33,7 @@ def test_demo_runs_the_main_job_and_leaves_the_real_home_untouched(tmp_path: Pat
     assert result.returncode == 0, result.stderr
     for step in ("Sandbox listening", "Meta app", "Logged in", "Doctor", "account trackers", "Exported"):
         assert step in result.stderr
-    assert "No problems found" in result.stderr
+    assert "No problems found" in result.stdout + result.stderr
 
     with (home / "stories.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
