@@ -81,9 +81,11 @@ def connect(
             accounts=accounts,
             pages=pages,
             scopes_granted=list(FACEBOOK_SCOPES),
-            token_expires_at=now + timedelta(days=60),
-            data_access_expires_at=now + timedelta(days=90),
-            **fields,
+            **{
+                "token_expires_at": now + timedelta(days=60),
+                "data_access_expires_at": now + timedelta(days=90),
+                **fields,
+            },
         )
     else:
         acct = world.by_username[ig_username]
@@ -95,8 +97,7 @@ def connect(
             user_name=acct.username,
             accounts=[Account(acct.id, acct.username, account_type=acct.account_type)],
             scopes_granted=list(INSTAGRAM_SCOPES),
-            token_expires_at=now + timedelta(days=60),
-            **fields,
+            **{"token_expires_at": now + timedelta(days=60), **fields},
         )
     runtime = Runtime()
     runtime.secret_store.set(token_key(connection.id), token)

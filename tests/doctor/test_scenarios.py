@@ -294,3 +294,22 @@ def test_meta_unreachable_is_could_not_check_never_invalid(
     assert valid["status"] == "skipped"
     assert text.exit_code == 20
     assert not get_connection(Runtime().document(), "acme").is_broken
+
+
+def test_token_expiring_soon_is_a_warning(sandbox: Any, cli: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    sb = sandbox()
+    connect(
+        sb,
+        "solo",
+        provider="instagram",
+        ig_username="acme_1",
+        token_expires_at=datetime.now(UTC) + timedelta(days=3),
+    )
+    text, doc = _run_both(cli)
+    found = _find(doc, "conn.expiry")
+    assert found["status"] == "warning"
+    assert found["evidence"].startswith("token expires in 3 days")
+    assert found["command"] == "igconnect login --reconnect solo"
+    assert text.exit_code == 20

@@ -29,8 +29,18 @@ def test_csv_columns_and_values_equal_the_sandbox(setup: Any, cli: Any) -> None:
     rows = read_csv(setup.out)
     header = setup.out.read_text().splitlines()[0].split(",")
     assert header[:12] == [
-        "connection", "account_id", "username", "story_id", "media_type", "permalink",
-        "posted_at", "expires_at", "observed_at", "api_version", "status", "reason",
+        "connection",
+        "account_id",
+        "username",
+        "story_id",
+        "media_type",
+        "permalink",
+        "posted_at",
+        "expires_at",
+        "observed_at",
+        "api_version",
+        "status",
+        "reason",
     ]
     assert header[12:19] == list(METRICS)
     world = sb.world
@@ -79,8 +89,11 @@ def test_too_few_viewers_is_recorded_and_never_retried(sandbox_factory: Any, cli
     first = cli("export", "stories", "--out", str(setup.out), "--json")
     assert first.exit_code == 0, first.output
     rows = [r for r in read_csv(setup.out) if r["username"] == "acme_1"]
-    few = {s.id for s in setup.sb.world.stories("17841400000000001", setup.sb.state.now())
-           if s.few_viewers}
+    few = {
+        s.id
+        for s in setup.sb.world.stories("17841400000000001", setup.sb.state.now())
+        if s.few_viewers
+    }
     assert few
     for row in rows:
         if row["story_id"] in few:

@@ -37,7 +37,9 @@ def test_a_killed_run_leaves_file_and_archive_intact(
     env = _env({"IGCONNECT_EXPORT_CONCURRENCY": "1"})
     proc = subprocess.Popen(
         [str(IGCONNECT), "export", "stories", "--out", str(setup.out)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     from igconnect.runtime import Runtime
 
@@ -89,9 +91,19 @@ def test_export_under_a_cron_like_environment(
         "IGCONNECT_DATA_DIR": os.environ["IGCONNECT_DATA_DIR"],
     }
     result = subprocess.run(
-        ["env", "-i", *(f"{k}={v}" for k, v in env.items()), str(IGCONNECT),
-         "export", "stories", "--quiet"],
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        [
+            "env",
+            "-i",
+            *(f"{k}={v}" for k, v in env.items()),
+            str(IGCONNECT),
+            "export",
+            "stories",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
@@ -144,9 +156,7 @@ def test_schedule_install_twice_adds_one_line(fake_crontab: Path, cli: Any) -> N
     assert fake_crontab.read_text().splitlines() == lines[:2]
 
 
-def test_schedule_show_environment_and_interval(
-    cli: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_schedule_show_environment_and_interval(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/user/1000/bus")
     monkeypatch.setenv("IGCONNECT_SCHEDULE_INTERVAL_MINUTES", "15")
     shown = cli("schedule", "show")

@@ -1,8 +1,8 @@
 """The SQLite archive of every story observation: the memory that outlives Meta's 24 hours.
 
-One file in the data dir (`archive.sqlite`), in WAL mode. Each account's observations of a run are
-written in one transaction, so a run killed at any moment leaves the archive as it was after the last
-account it finished. Tables:
+One file in the data dir (`archive.sqlite`), in WAL mode. Each account's observations of a run
+are written in one transaction, so a run killed at any moment leaves the archive as it was after
+the last account it finished. Tables:
 
 - `stories`: one row per story ever seen, with its latest status and when its breakdowns were read.
 - `observations`: one row per story per run that read it (status, reason, API version, time).
@@ -151,7 +151,7 @@ class Archive:
         except sqlite3.DatabaseError as exc:
             raise ConfigError(
                 f"the story archive {path} cannot be opened: {exc}",
-                hint="move the file aside to start a new archive (its data would be lost otherwise)",
+                hint="move the file aside to start a new archive (never delete it: it is the history)",
             ) from None
 
     def close(self) -> None:
@@ -375,7 +375,8 @@ def _grouped(cursor: sqlite3.Cursor, *, key: str) -> Iterator[dict[str, Any]]:
         if current is None or current[key] != row[key]:
             if current is not None:
                 yield current
-            current = {k: row[k] for k in row.keys() if k not in ("name", "value")}
+            names = row.keys()  # a Row iterates its values, not its column names
+            current = {k: row[k] for k in names if k not in ("name", "value")}
             current["values"] = {}
         if row["name"] is not None:
             current["values"][row["name"]] = row["value"]

@@ -1,13 +1,14 @@
 """Collect one account's live stories and their metrics, with as few requests as Meta allows.
 
 The usual case is one request per account: `/{ig-id}/stories` with the plain metrics expanded
-(`insights.metric(...)`). Only where that cannot work does it fall back to reading insights per story
-(a batch request on graph.facebook.com, single requests on graph.instagram.com): when a live story has
-too few viewers (Meta then fails the whole expanded call), or when the expansion itself is refused.
+(`insights.metric(...)`). Only where that cannot work does it fall back to reading insights per
+story (a batch request on graph.facebook.com, single requests on graph.instagram.com): when a live
+story has too few viewers (Meta then fails the whole expanded call), or when the expansion itself
+is refused.
 Breakdowns cost a request per story each, so they are read once per story, late in its 24 hours.
 
-Errors are sorted by who they concern: a story (too few viewers, gone), a metric (rejected: dropped for
-the run), the account (throttled, unreachable), or the connection (dead token, user/app throttle).
+Errors are sorted by who they concern: a story (too few viewers, gone), a metric (rejected:
+dropped for the run), the account (throttled, unreachable), or the connection (dead token, user/app throttle).
 """
 
 from __future__ import annotations

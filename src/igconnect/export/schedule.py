@@ -2,8 +2,8 @@
 
 Cron runs jobs with `PATH=/usr/bin:/bin`, no TTY and no D-Bus session, so the line names the
 executable by its absolute path and carries the environment the export needs: the session keyring's
-D-Bus address (token_store = keyring) or IGCONNECT_TOKEN_STORE=file, and the config/data dirs if they
-were moved. A marker comment makes `install` idempotent and lets `remove` find the line again.
+D-Bus address (token_store = keyring) or IGCONNECT_TOKEN_STORE=file, and the config/data dirs if
+they were moved. A marker comment makes `install` idempotent and lets `remove` find the line again.
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ def columns(metric_columns: Iterable[str]) -> list[str]:
 
 @contextmanager
 def _destination(out: Path | None) -> Iterator[IO[str]]:
-    """A text handle: stdout for None (`-`), else a temporary file that replaces `out` on success."""
+    """Stdout for None (`-`), else a temporary file that replaces `out` on success."""
     if out is None:
         yield sys.stdout
         sys.stdout.flush()

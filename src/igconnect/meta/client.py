@@ -163,6 +163,11 @@ class GraphClient:
         authenticated: bool,
     ) -> Any:
         query = dict(params or {})
+        parts = urlsplit(url)
+        if parts.query and query:
+            # httpx replaces a URL's query when params are given: keep a paging cursor's query.
+            query = {**dict(parse_qsl(parts.query, keep_blank_values=True)), **query}
+            url = urlunsplit(parts._replace(query=""))
         headers: dict[str, str] = {}
         if authenticated and self.token:
             headers["Authorization"] = f"{self.auth_scheme} {self.token}"
