@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Everyday tasks with nothing but Python 3.11+: each creates .venv on first use.
 
-  python3 dev.py demo     set up and run `igconnect demo` against the embedded sandbox
-  python3 dev.py test     set up and run the whole test suite
-  python3 dev.py lint     ruff (lint + format check) and mypy
-  python3 dev.py bench    the benchmarks under bench/
-  python3 dev.py docs     regenerate the settings table in docs/configuration.md
+python3 dev.py demo     set up and run `igconnect demo` against the embedded sandbox
+python3 dev.py test     set up and run the whole test suite
+python3 dev.py lint     ruff (lint + format check) and mypy
+python3 dev.py bench    the benchmarks under bench/
+python3 dev.py docs     regenerate the settings table in docs/configuration.md
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ STAMP = VENV / ".igconnect-installed"
 
 def ensure_venv(extras: str) -> None:
     """Create the venv and install the project with `extras`, again only when pyproject changes."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit(f"igconnect needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted and PYTHON.exists():
@@ -67,7 +67,13 @@ def main() -> None:
             run([str(PYTHON), str(script), *rest])
     elif task == "docs":
         ensure_venv("dev")
-        run([str(PYTHON), "-c", "from igconnect.settings import write_settings_doc; write_settings_doc()"])
+        run(
+            [
+                str(PYTHON),
+                "-c",
+                "from igconnect.settings import write_settings_doc; write_settings_doc()",
+            ]
+        )
     else:
         print(__doc__)
         sys.exit(0 if task in ("help", "-h", "--help") else 2)

@@ -51,7 +51,9 @@ def main() -> None:
             "igconnect --help": [sys.executable, "-m", "igconnect", "--help"],
         }
         for command in commands.values():  # warm the file cache and .pyc files
-            subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            subprocess.run(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+            )
         # Interleave the two so machine noise hits both alike.
         results: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):

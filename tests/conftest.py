@@ -55,14 +55,18 @@ def hermetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def memory_keyring(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[MemoryKeyring | None]:
+def memory_keyring(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MemoryKeyring | None]:
     if request.node.get_closest_marker("keyring"):
         yield None  # the test uses the real Secret Service
         return
     backend = MemoryKeyring()
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
-    monkeypatch.setattr(secretstore, "ALLOWED_BACKENDS", secretstore.ALLOWED_BACKENDS | {MEMORY_BACKEND})
+    monkeypatch.setattr(
+        secretstore, "ALLOWED_BACKENDS", secretstore.ALLOWED_BACKENDS | {MEMORY_BACKEND}
+    )
     yield backend
     keyring.set_keyring(previous)
 
@@ -97,6 +101,8 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     with secret_service_session(tmp_path / "keyring-home") as env:
         for key in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"):
             monkeypatch.setenv(key, env[key])
-        keyring.core.set_keyring(keyring.core.load_keyring("keyring.backends.SecretService.Keyring"))
+        keyring.core.set_keyring(
+            keyring.core.load_keyring("keyring.backends.SecretService.Keyring")
+        )
         yield env
         keyring.core._keyring_backend = None  # let the next test resolve afresh

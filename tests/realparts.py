@@ -46,7 +46,10 @@ def secret_service_session(home: Path) -> Iterator[dict[str, str]]:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
     }
     bus = subprocess.Popen(
-        [dbus, "--session", "--nofork", "--print-address=1"], stdout=subprocess.PIPE, env=env, text=True
+        [dbus, "--session", "--nofork", "--print-address=1"],
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
     )
     keyring_daemon = None
     try:

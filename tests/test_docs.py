@@ -12,7 +12,9 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 def test_configuration_doc_lists_every_setting() -> None:
     text = (DOCS / "configuration.md").read_text()
-    assert settings_table_markdown() in text, "run `python3 dev.py docs` to refresh docs/configuration.md"
+    assert settings_table_markdown() in text, (
+        "run `python3 dev.py docs` to refresh docs/configuration.md"
+    )
 
 
 def test_exit_codes_doc_lists_every_code() -> None:

@@ -18,7 +18,14 @@ def test_token_shapes_and_secret_parameters_are_masked() -> None:
         '{"access_token": "zzz123zzz"} app token 1234567890|abcdefabcdefabcdef12'
     )
     out = redact(text)
-    for leaked in ("abc123", "AQBcode", "EAAGsometoken", "IGAAxyz", "zzz123zzz", "abcdefabcdefabcdef12"):
+    for leaked in (
+        "abc123",
+        "AQBcode",
+        "EAAGsometoken",
+        "IGAAxyz",
+        "zzz123zzz",
+        "abcdefabcdefabcdef12",
+    ):
         assert leaked not in out
     assert "client_id=1" in out and "redirect_uri=http://localhost:8765/callback" in out
 

@@ -21,7 +21,9 @@ sys.__stderr__.write("LOADED:" + ",".join(loaded) + "\\n")
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["trackers", "--help"], ["export", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], ["trackers", "--help"], ["export", "--help"]]
+)
 def test_help_and_version_import_no_heavy_module(args: list[str]) -> None:
     result = subprocess.run(
         [sys.executable, "-c", PROBE.format(args=args, heavy=HEAVY)],

@@ -147,7 +147,7 @@ def connection_from_table(name: str, table: Mapping[str, Any]) -> Connection:
 def connection_to_table(connection: Connection) -> dict[str, Any]:
     data = asdict(connection)
     data.pop("name")
-    return _to_toml(data)  # type: ignore[no-any-return]
+    return _to_toml(data)
 
 
 def load_connections(doc: Mapping[str, Any]) -> dict[str, Connection]:

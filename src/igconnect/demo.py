@@ -97,17 +97,14 @@ def run_demo(
         store_app(runtime, config.app_id, config.app_secret)
         yield DemoStep("app", f"Meta app {config.app_id} set up (secret kept in memory)")
 
-        result = run_login(
-            runtime, LoginOptions(name=DEMO_CONNECTION), open_url=_browser_over_http
-        )
+        result = run_login(runtime, LoginOptions(name=DEMO_CONNECTION), open_url=_browser_over_http)
         yield DemoStep("login", "Logged in through the consent page", result)
 
         report = run_doctor(runtime)
         yield DemoStep("doctor", "Doctor checked every prerequisite", report)
 
         added = [
-            add_tracker(runtime, "@" + account.username)
-            for account in result.connection.accounts
+            add_tracker(runtime, "@" + account.username) for account in result.connection.accounts
         ]
         yield DemoStep("trackers", f"Added {len(added)} account trackers", added)
 

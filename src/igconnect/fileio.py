@@ -62,7 +62,9 @@ def _fsync_dir(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def file_lock(lock_path: Path, *, timeout: float, what: str, hint: str | None = None) -> Iterator[None]:
+def file_lock(
+    lock_path: Path, *, timeout: float, what: str, hint: str | None = None
+) -> Iterator[None]:
     """Hold an inter-process lock on `lock_path`; after `timeout` seconds raise BusyError."""
     import filelock
 

@@ -157,7 +157,7 @@ class KeyringStore(SecretStore):
             )
         if "error" in result:
             raise _translate(result["error"]) from None
-        return result["value"]  # type: ignore[no-any-return]
+        return result["value"]
 
 
 def _translate(exc: BaseException) -> BaseException:
@@ -246,7 +246,9 @@ class FileStore(SecretStore):
         from igconnect.fileio import file_lock
 
         with file_lock(
-            self.path.with_name(self.path.name + ".lock"), timeout=10, what=f"secret file {self.path}"
+            self.path.with_name(self.path.name + ".lock"),
+            timeout=10,
+            what=f"secret file {self.path}",
         ):
             yield
 

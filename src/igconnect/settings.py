@@ -111,15 +111,22 @@ SETTINGS: dict[str, Setting] = {
         Setting("graph_url", "url", "https://graph.facebook.com", "Graph API (Facebook Login)"),
         Setting("facebook_url", "url", "https://www.facebook.com", "Facebook login dialog"),
         Setting(
-            "instagram_graph_url", "url", "https://graph.instagram.com", "Graph API (Instagram Login)"
+            "instagram_graph_url",
+            "url",
+            "https://graph.instagram.com",
+            "Graph API (Instagram Login)",
         ),
         Setting("instagram_url", "url", "https://www.instagram.com", "Instagram login dialog"),
         Setting(
             "instagram_api_url", "url", "https://api.instagram.com", "Instagram Login code exchange"
         ),
         Setting("graph_version", "version", "v25.0", "Graph API version put in every request"),
-        Setting("http_timeout", "float", 30.0, "seconds before a request to Meta gives up", minimum=1),
-        Setting("http_retries", "int", 4, "retries of a transient Meta error", minimum=0, maximum=10),
+        Setting(
+            "http_timeout", "float", 30.0, "seconds before a request to Meta gives up", minimum=1
+        ),
+        Setting(
+            "http_retries", "int", 4, "retries of a transient Meta error", minimum=0, maximum=10
+        ),
         Setting(
             "login_port",
             "int",
@@ -155,7 +162,11 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting("tracker_capacity", "int", 4, "recommended trackers per connection", minimum=1),
         Setting(
-            "high_volume_posts", "int", 100, "posts a month that make an account high-volume", minimum=1
+            "high_volume_posts",
+            "int",
+            100,
+            "posts a month that make an account high-volume",
+            minimum=1,
         ),
         Setting(
             "high_volume_likes",
@@ -171,7 +182,9 @@ SETTINGS: dict[str, Setting] = {
             "posts a month that make a hashtag high-volume",
             minimum=1,
         ),
-        Setting("export_concurrency", "int", 8, "accounts collected at once", minimum=1, maximum=64),
+        Setting(
+            "export_concurrency", "int", 8, "accounts collected at once", minimum=1, maximum=64
+        ),
         Setting(
             "export_breakdown_age_hours",
             "float",
@@ -253,7 +266,9 @@ class ConfigFile:
 
         from igconnect.fileio import atomic_write_text, file_lock
 
-        with file_lock(self.lock_path, timeout=LOCK_TIMEOUT_SECONDS, what=f"settings file {self.path}"):
+        with file_lock(
+            self.lock_path, timeout=LOCK_TIMEOUT_SECONDS, what=f"settings file {self.path}"
+        ):
             doc = self.read()
             yield doc
             text = tomlkit.dumps(doc)
@@ -369,10 +384,19 @@ def unset_value(doc: TOMLDocument, key: str) -> bool:
 
 def settings_table_markdown() -> str:
     """The table of every setting, for docs/configuration.md (kept in sync by a test)."""
-    lines = ["| setting | environment variable | default | what it does |", "| --- | --- | --- | --- |"]
+    lines = [
+        "| setting | environment variable | default | what it does |",
+        "| --- | --- | --- | --- |",
+    ]
     for setting in SETTINGS.values():
         default = setting.default
-        shown = "(none)" if default is None else str(default).lower() if isinstance(default, bool) else str(default)
+        shown = (
+            "(none)"
+            if default is None
+            else str(default).lower()
+            if isinstance(default, bool)
+            else str(default)
+        )
         if setting.choices:
             shown += " (" + " or ".join(setting.choices) + ")"
         lines.append(f"| `{setting.key}` | `{setting.env}` | `{shown}` | {setting.help} |")

@@ -52,7 +52,9 @@ class UsageLog:
         rows = []
         when = usage.observed_at.isoformat()
         if usage.app:
-            rows.append((connection, "app", when, usage.app_percent or 0.0, 0.0, json.dumps(usage.app)))
+            rows.append(
+                (connection, "app", when, usage.app_percent or 0.0, 0.0, json.dumps(usage.app))
+            )
         for account_id, acc in usage.accounts.items():
             detail = {
                 "call_count": acc.call_count,

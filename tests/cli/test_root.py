@@ -6,7 +6,18 @@ from igconnect.errors import ExitCode, IgconnectError
 def test_help_lists_every_command_group_with_a_summary(cli) -> None:  # type: ignore[no-untyped-def]
     result = cli("--help")
     assert result.exit_code == 0
-    for group in ("login", "connections", "doctor", "trackers", "export", "schedule", "app", "config", "sandbox", "demo"):
+    for group in (
+        "login",
+        "connections",
+        "doctor",
+        "trackers",
+        "export",
+        "schedule",
+        "app",
+        "config",
+        "sandbox",
+        "demo",
+    ):
         lines = [ln for ln in result.stdout.splitlines() if ln.strip("│ ").startswith(f"{group} ")]
         assert lines, f"{group} missing from --help"
         assert len(lines[0].strip("│ ").split(None, 1)[1]) > 10, f"{group} has no summary"
@@ -24,7 +35,9 @@ def test_errors_are_one_line_with_a_next_step_and_their_exit_code(cli, monkeypat
     assert result.stderr == "Error: token *** is bad — do the thing\n"
 
 
-def test_unexpected_errors_are_redacted_and_debug_shows_a_redacted_traceback(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_unexpected_errors_are_redacted_and_debug_shows_a_redacted_traceback(
+    cli, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     import igconnect.meta_app as meta_app
 
     def boom(runtime):  # type: ignore[no-untyped-def]

@@ -31,7 +31,14 @@ def test_demo_runs_the_main_job_and_leaves_the_real_home_untouched(tmp_path: Pat
         stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0, result.stderr
-    for step in ("Sandbox listening", "Meta app", "Logged in", "Doctor", "account trackers", "Exported"):
+    for step in (
+        "Sandbox listening",
+        "Meta app",
+        "Logged in",
+        "Doctor",
+        "account trackers",
+        "Exported",
+    ):
         assert step in result.stderr
     assert "No problems found" in result.stdout + result.stderr
 

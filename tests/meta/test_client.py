@@ -34,8 +34,15 @@ def client(**kw: object) -> GraphClient:
     return GraphClient(BASE, "v25.0", **defaults)  # type: ignore[arg-type]
 
 
-def error_body(code: int, message: str, subcode: int | None = None, **extra: object) -> dict[str, object]:
-    err: dict[str, object] = {"message": message, "type": "OAuthException", "code": code, "fbtrace_id": "AbC"}
+def error_body(
+    code: int, message: str, subcode: int | None = None, **extra: object
+) -> dict[str, object]:
+    err: dict[str, object] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "AbC",
+    }
     if subcode:
         err["error_subcode"] = subcode
     err.update(extra)
@@ -69,18 +76,48 @@ def test_no_proof_without_the_secret_and_bearer_for_instagram(httpx_mock: HTTPXM
 @pytest.mark.parametrize(
     ("body", "error_type", "check"),
     [
-        (error_body(190, "Error validating access token: password changed", 460), TokenDead,
-         lambda e: e.reason == "the password was changed"),
-        (error_body(190, "Session has expired", 463), TokenDead, lambda e: e.reason == "the token expired"),
+        (
+            error_body(190, "Error validating access token: password changed", 460),
+            TokenDead,
+            lambda e: e.reason == "the password was changed",
+        ),
+        (
+            error_body(190, "Session has expired", 463),
+            TokenDead,
+            lambda e: e.reason == "the token expired",
+        ),
         (error_body(190, "app removed", 458), TokenDead, lambda e: "removed" in e.reason),
-        (error_body(10, "(#10) Not enough viewers for the media to show insights"), NotEnoughViewers, None),
-        (error_body(10, "(#10) Application does not have permission for this action"), PermissionMissing, None),
-        (error_body(200, "(#200) Requires instagram_manage_insights permission"), PermissionMissing, None),
-        (error_body(100, "(#100) The value must be a valid insights metric", None), BadParameter, None),
+        (
+            error_body(10, "(#10) Not enough viewers for the media to show insights"),
+            NotEnoughViewers,
+            None,
+        ),
+        (
+            error_body(10, "(#10) Application does not have permission for this action"),
+            PermissionMissing,
+            None,
+        ),
+        (
+            error_body(200, "(#200) Requires instagram_manage_insights permission"),
+            PermissionMissing,
+            None,
+        ),
+        (
+            error_body(100, "(#100) The value must be a valid insights metric", None),
+            BadParameter,
+            None,
+        ),
         (error_body(100, "Unsupported get request.", 33), BadParameter, lambda e: e.object_missing),
-        (error_body(4, "(#4) Application request limit reached"), Throttled,
-         lambda e: e.scope == "app" and e.wait_seconds == 900),
-        (error_body(17, "(#17) User request limit reached"), Throttled, lambda e: e.scope == "user"),
+        (
+            error_body(4, "(#4) Application request limit reached"),
+            Throttled,
+            lambda e: e.scope == "app" and e.wait_seconds == 900,
+        ),
+        (
+            error_body(17, "(#17) User request limit reached"),
+            Throttled,
+            lambda e: e.scope == "user",
+        ),
         (error_body(368, "temporarily blocked"), MetaApiError, None),
     ],
 )
@@ -95,8 +132,17 @@ def test_meta_errors_become_typed_errors(httpx_mock: HTTPXMock, body, error_type
 
 
 def test_account_throttle_waits_for_the_time_meta_gives(httpx_mock: HTTPXMock) -> None:
-    usage = {"1784": [{"type": "instagram", "call_count": 100, "total_cputime": 20, "total_time": 30,
-                       "estimated_time_to_regain_access": 17}]}
+    usage = {
+        "1784": [
+            {
+                "type": "instagram",
+                "call_count": 100,
+                "total_cputime": 20,
+                "total_time": 30,
+                "estimated_time_to_regain_access": 17,
+            }
+        ]
+    }
     httpx_mock.add_response(
         status_code=400,
         json=error_body(80002, "There have been too many calls to this Instagram account."),
@@ -124,7 +170,9 @@ def test_usage_headers_are_parsed_on_success(httpx_mock: HTTPXMock) -> None:
 
 
 def test_transient_errors_are_retried_then_succeed(httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_response(status_code=500, json=error_body(2, "Service temporarily unavailable", is_transient=True))
+    httpx_mock.add_response(
+        status_code=500, json=error_body(2, "Service temporarily unavailable", is_transient=True)
+    )
     httpx_mock.add_exception(httpx.ConnectError("boom"))
     httpx_mock.add_response(json={"ok": True})
     sleeps: list[float] = []
@@ -148,7 +196,9 @@ def test_posts_are_not_retried_unless_asked(httpx_mock: HTTPXMock) -> None:
 
 
 def test_network_errors_never_show_the_token(httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_exception(httpx.ConnectError(f"failed for {BASE}/me?access_token={TOKEN}"), is_reusable=True)
+    httpx_mock.add_exception(
+        httpx.ConnectError(f"failed for {BASE}/me?access_token={TOKEN}"), is_reusable=True
+    )
     with pytest.raises(MetaUnreachable) as info:
         client().get("me")
     assert TOKEN not in str(info.value) and "graph.example.test" in str(info.value)
@@ -157,10 +207,14 @@ def test_network_errors_never_show_the_token(httpx_mock: HTTPXMock) -> None:
 def test_pagination_follows_next_without_the_token(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(
         url=f"{BASE}/v25.0/me/accounts?limit=2",
-        json={"data": [{"id": "1"}, {"id": "2"}],
-              "paging": {"next": f"{BASE}/v25.0/me/accounts?limit=2&after=X&access_token={TOKEN}"}},
+        json={
+            "data": [{"id": "1"}, {"id": "2"}],
+            "paging": {"next": f"{BASE}/v25.0/me/accounts?limit=2&after=X&access_token={TOKEN}"},
+        },
     )
-    httpx_mock.add_response(url=f"{BASE}/v25.0/me/accounts?limit=2&after=X", json={"data": [{"id": "3"}]})
+    httpx_mock.add_response(
+        url=f"{BASE}/v25.0/me/accounts?limit=2&after=X", json={"data": [{"id": "3"}]}
+    )
     assert [p["id"] for p in client().paginate("me/accounts", {"limit": 2})] == ["1", "2", "3"]
     second = httpx_mock.get_requests()[1]
     assert "access_token" not in str(second.url)
@@ -168,7 +222,9 @@ def test_pagination_follows_next_without_the_token(httpx_mock: HTTPXMock) -> Non
 
 
 def test_pagination_refuses_another_host(httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_response(json={"data": [], "paging": {"next": "https://evil.test/v25.0/x?after=1"}})
+    httpx_mock.add_response(
+        json={"data": [], "paging": {"next": "https://evil.test/v25.0/x?after=1"}}
+    )
     with pytest.raises(MetaApiError, match="another host"):
         list(client().paginate("me/accounts"))
 
@@ -181,7 +237,12 @@ def test_batch_decodes_each_answer(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(
         json=[
             {"code": 200, "body": json.dumps({"data": [{"name": "reach"}]})},
-            {"code": 400, "body": json.dumps(error_body(10, "(#10) Not enough viewers for the media to show insights"))},
+            {
+                "code": 400,
+                "body": json.dumps(
+                    error_body(10, "(#10) Not enough viewers for the media to show insights")
+                ),
+            },
             None,
         ]
     )
@@ -196,7 +257,11 @@ def test_batch_decodes_each_answer(httpx_mock: HTTPXMock) -> None:
 def test_instagram_flat_error_shape(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(
         status_code=400,
-        json={"error_type": "OAuthException", "code": 400, "error_message": "Invalid authorization code"},
+        json={
+            "error_type": "OAuthException",
+            "code": 400,
+            "error_message": "Invalid authorization code",
+        },
     )
     with pytest.raises(MetaApiError, match="Invalid authorization code"):
         client(token=None).post("oauth/access_token", {"code": "x"}, versioned=False)

@@ -28,7 +28,9 @@ def _cli_env(tmp_path: Path, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _igconnect(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+def _igconnect(
+    args: list[str], env: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "igconnect", *args],
         input=stdin,
@@ -63,7 +65,9 @@ def test_app_set_stores_the_secret_in_the_keyring_and_never_prints_it(
     secret_service: dict[str, str], tmp_path: Path
 ) -> None:
     env = _cli_env(tmp_path, secret_service)
-    result = _igconnect(["app", "set", "--app-id", "1234567890", "--app-secret-stdin"], env, SECRET + "\n")
+    result = _igconnect(
+        ["app", "set", "--app-id", "1234567890", "--app-secret-stdin"], env, SECRET + "\n"
+    )
     assert result.returncode == 0, result.stderr
     assert SECRET not in result.stdout + result.stderr
     assert SECRET not in (tmp_path / "config" / "config.toml").read_text()
@@ -108,7 +112,10 @@ def test_no_dbus_session_is_explained_like_cron_sees_it(tmp_path: Path) -> None:
 
 
 def test_plaintext_and_null_backends_are_refused(tmp_path: Path) -> None:
-    for backend in ("keyring.backends.null.Keyring", "tests.secretstore.plaintext.PlaintextKeyring"):
+    for backend in (
+        "keyring.backends.null.Keyring",
+        "tests.secretstore.plaintext.PlaintextKeyring",
+    ):
         env = _cli_env(tmp_path, {"PYTHON_KEYRING_BACKEND": backend, "PYTHONPATH": os.getcwd()})
         result = _igconnect(
             ["app", "set", "--app-id", "1234567890", "--app-secret-stdin"], env, SECRET

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from igconnect.errors import ExitCode, FileStoreError, KeyringTimeoutError
-from igconnect.secretstore import FileStore, KeyringStore, MemoryStore
 from igconnect.redact import redact
+from igconnect.secretstore import FileStore, KeyringStore, MemoryStore
 
 
 class HangingBackend:
@@ -24,7 +24,7 @@ class HangingBackend:
 def test_keyring_calls_are_bounded_by_the_timeout() -> None:
     backend = HangingBackend()
     store = KeyringStore(timeout=0.2, backend=backend)
-    with pytest.raises(KeyringTimeoutError, match="did not answer within 0.2 s"):
+    with pytest.raises(KeyringTimeoutError, match=r"did not answer within 0\.2 s"):
         store.get("token:x")
     backend.release.set()
 
@@ -62,7 +62,15 @@ def test_file_store_refuses_a_loose_mode(tmp_path: Path) -> None:
 
 def test_file_store_via_cli_warns_on_every_use(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     env = {"IGCONNECT_TOKEN_STORE": "file"}
-    result = cli("app", "set", "--app-id", "1234567890", "--app-secret-stdin", input="s3cr3t-app-secret\n", env=env)
+    result = cli(
+        "app",
+        "set",
+        "--app-id",
+        "1234567890",
+        "--app-secret-stdin",
+        input="s3cr3t-app-secret\n",
+        env=env,
+    )
     assert result.exit_code == 0, result.output
     assert "plaintext file" in result.stderr
     assert "s3cr3t-app-secret" not in result.output

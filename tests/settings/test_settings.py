@@ -25,7 +25,10 @@ def test_env_overrides_file_overrides_default(tmp_path: Path) -> None:
     doc = {"login_port": 9000}
     assert Settings({}, {}).get_with_source("login_port") == (8765, "default")
     assert Settings(doc, {}).get_with_source("login_port") == (9000, "file")
-    assert Settings(doc, {"IGCONNECT_LOGIN_PORT": "9100"}).get_with_source("login_port") == (9100, "env")
+    assert Settings(doc, {"IGCONNECT_LOGIN_PORT": "9100"}).get_with_source("login_port") == (
+        9100,
+        "env",
+    )
     with pytest.raises(ConfigError, match="IGCONNECT_LOGIN_PORT: 'abc' is not a whole number"):
         Settings(doc, {"IGCONNECT_LOGIN_PORT": "abc"}).get("login_port")
 
@@ -33,7 +36,9 @@ def test_env_overrides_file_overrides_default(tmp_path: Path) -> None:
 def test_edit_keeps_comments_and_order(tmp_path: Path) -> None:
     path = config_path(tmp_path)
     path.parent.mkdir(parents=True)
-    path.write_text('# my notes\nversion = 1\n# the port I registered\nlogin_port = 9000\napp_id = "12345"\n')
+    path.write_text(
+        '# my notes\nversion = 1\n# the port I registered\nlogin_port = 9000\napp_id = "12345"\n'
+    )
     with ConfigFile(path).edit() as doc:
         set_value(doc, "login_port", "9001")
     text = path.read_text()
@@ -45,14 +50,20 @@ def test_edit_keeps_comments_and_order(tmp_path: Path) -> None:
     ("content", "expected"),
     [
         ("version = 1\nlogin_port = [\n", "line 2, column 0: unexpected end of file"),
-        ("version = 1\nlogin_port = \"abc\"\n", "line 2: login_port: expected a number"),
-        ("version = 1\n\nlogn_port = 5\n", "line 3: unknown setting 'logn_port' (did you mean 'login_port'?)"),
+        ('version = 1\nlogin_port = "abc"\n', "line 2: login_port: expected a number"),
+        (
+            "version = 1\n\nlogn_port = 5\n",
+            "line 3: unknown setting 'logn_port' (did you mean 'login_port'?)",
+        ),
         ("version = 9\n", "format version 9"),
         (b"\xff\xfe", "not UTF-8"),
     ],
 )
 def test_corrupt_file_is_reported_with_file_and_line_and_never_overwritten(
-    cli, tmp_path: Path, content: str | bytes, expected: str  # type: ignore[no-untyped-def]
+    cli,
+    tmp_path: Path,
+    content: str | bytes,
+    expected: str,  # type: ignore[no-untyped-def]
 ) -> None:
     path = config_path(tmp_path)
     path.parent.mkdir(parents=True)
@@ -96,11 +107,21 @@ def test_config_path_show_get_unset(cli, tmp_path: Path) -> None:  # type: ignor
     import json
 
     rows = {r["key"]: r for r in json.loads(shown.stdout)["settings"]}
-    assert rows["graph_version"] == {"key": "graph_version", "value": "v24.0", "source": "file", "env": "IGCONNECT_GRAPH_VERSION"}
+    assert rows["graph_version"] == {
+        "key": "graph_version",
+        "value": "v24.0",
+        "source": "file",
+        "env": "IGCONNECT_GRAPH_VERSION",
+    }
     assert set(rows) == set(SETTINGS)
     assert cli("config", "unset", "graph_version").exit_code == 0
     assert cli("config", "get", "graph_version").stdout.strip() == "v25.0"
-    assert cli("config", "get", "graph_version", env={"IGCONNECT_GRAPH_VERSION": "v26.0"}).stdout.strip() == "v26.0"
+    assert (
+        cli(
+            "config", "get", "graph_version", env={"IGCONNECT_GRAPH_VERSION": "v26.0"}
+        ).stdout.strip()
+        == "v26.0"
+    )
 
 
 def _hammer(path: str, worker: int) -> None:

@@ -18,7 +18,7 @@ from igconnect.redact import redact
 class IgconnectGroup(TyperGroup):
     """Translates every igconnect error into one line on stderr and its exit code."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, typer.TyperException):
@@ -33,7 +33,7 @@ class IgconnectGroup(TyperGroup):
             _report(ctx, exc)
             raise typer.Exit(int(ExitCode.ERROR)) from None
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
         return list(self.commands)  # in the order they were added, not alphabetical
 
 

@@ -60,9 +60,13 @@ def show_command(
     for column in ("setting", "value", "from", "environment variable"):
         table.add_column(column)
     for row in rows:
-        value = "" if row["value"] is None else str(row["value"]).lower() if isinstance(
-            row["value"], bool
-        ) else str(row["value"])
+        value = (
+            ""
+            if row["value"] is None
+            else str(row["value"]).lower()
+            if isinstance(row["value"], bool)
+            else str(row["value"])
+        )
         table.add_row(row["key"], value, row["source"], row["env"])
     obj.out.print(table)
 

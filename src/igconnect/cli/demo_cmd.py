@@ -16,11 +16,15 @@ def register(app: typer.Typer) -> None:
 
 def demo_command(
     ctx: typer.Context,
-    accounts: int = typer.Option(3, "--accounts", min=1, max=50, help="Instagram accounts to simulate."),
+    accounts: int = typer.Option(
+        3, "--accounts", min=1, max=50, help="Instagram accounts to simulate."
+    ),
     stories: int = typer.Option(8, "--stories", min=1, max=50, help="Live stories per account."),
     seed: int = typer.Option(7, "--seed", help="Seed of the simulated data."),
     home: Path | None = typer.Option(
-        None, "--home", help="Folder for the demo's settings, archive and CSV (default: a new temporary one)."
+        None,
+        "--home",
+        help="Folder for the demo's settings, archive and CSV (default: a new temporary one).",
     ),
 ) -> None:
     """Try igconnect without a Meta app: sandbox, app set-up, login, doctor, trackers, export.
@@ -37,7 +41,9 @@ def demo_command(
     workdir = home or Path(tempfile.mkdtemp(prefix="igconnect-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     obj.info(f"igconnect demo in {workdir} (your own settings are untouched)")
-    for number, step in enumerate(run_demo(workdir, accounts=accounts, stories=stories, seed=seed), 1):
+    for number, step in enumerate(
+        run_demo(workdir, accounts=accounts, stories=stories, seed=seed), 1
+    ):
         obj.err.print(f"\n[{number}] {step.title}", style="bold", markup=False)
         _RENDERERS.get(step.name, lambda o, p: None)(obj, step.payload)
 
@@ -79,8 +85,16 @@ def _done(obj: cli_context.CliContext, payload: Any) -> None:
     with csv_path.open(encoding="utf-8") as handle:
         for _, line in zip(range(3), handle, strict=False):
             obj.info("      " + line.rstrip()[:160])
-    obj.success(f"Demo finished. Look around: IGCONNECT_CONFIG_DIR={payload['home']}/config "
-                f"IGCONNECT_DATA_DIR={payload['home']}/data igconnect export stories --no-fetch --out -")
+    obj.success(
+        f"Demo finished. Look around: IGCONNECT_CONFIG_DIR={payload['home']}/config "
+        f"IGCONNECT_DATA_DIR={payload['home']}/data igconnect export stories --no-fetch --out -"
+    )
 
 
-_RENDERERS = {"login": _login, "doctor": _doctor, "trackers": _trackers, "export": _export, "done": _done}
+_RENDERERS = {
+    "login": _login,
+    "doctor": _doctor,
+    "trackers": _trackers,
+    "export": _export,
+    "done": _done,
+}

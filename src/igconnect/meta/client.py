@@ -42,7 +42,9 @@ _TOKEN_PARAMS = ("access_token",)
 def strip_token(url: str) -> str:
     """Remove `access_token` from a URL (Meta puts the token in `paging.next`)."""
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _TOKEN_PARAMS]
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in _TOKEN_PARAMS
+    ]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
@@ -163,11 +165,6 @@ class GraphClient:
         authenticated: bool,
     ) -> Any:
         query = dict(params or {})
-        parts = urlsplit(url)
-        if parts.query and query:
-            # httpx replaces a URL's query when params are given: keep a paging cursor's query.
-            query = {**dict(parse_qsl(parts.query, keep_blank_values=True)), **query}
-            url = urlunsplit(parts._replace(query=""))
         headers: dict[str, str] = {}
         if authenticated and self.token:
             headers["Authorization"] = f"{self.auth_scheme} {self.token}"
@@ -175,11 +172,20 @@ class GraphClient:
                 now = int(time.time())
                 query["appsecret_time"] = str(now)
                 query["appsecret_proof"] = appsecret_proof(self.token, self.app_secret, now)
+        parts = urlsplit(url)
+        if parts.query and query:
+            # httpx replaces a URL's query when params are given: keep a paging cursor's query.
+            query = {**dict(parse_qsl(parts.query, keep_blank_values=True)), **query}
+            url = urlunsplit(parts._replace(query=""))
         started = time.monotonic()
         self.request_count += 1
         try:
             response = self._http.request(
-                method, url, params=query or None, data=dict(data) if data else None, headers=headers
+                method,
+                url,
+                params=query or None,
+                data=dict(data) if data else None,
+                headers=headers,
             )
         except httpx.TimeoutException:
             raise MetaUnreachable(

@@ -114,7 +114,7 @@ class MetaUnreachable(NetworkError):
 
 def _as_int(value: object) -> int | None:
     try:
-        return int(value)  # type: ignore[call-overload, no-any-return]
+        return int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return None
 
