@@ -7,26 +7,15 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from igconnect.errors import BusyError
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> None:
     """Write `data` to `path` so that a reader sees the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        raise
-    _fsync_dir(path.parent)
+    with atomic_writer(path, mode=mode, binary=True) as handle:
+        handle.write(data)
 
 
 def atomic_write_text(path: Path, text: str, *, mode: int = 0o644) -> None:
@@ -34,13 +23,18 @@ def atomic_write_text(path: Path, text: str, *, mode: int = 0o644) -> None:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path, *, mode: int = 0o644, newline: str = "") -> Iterator[object]:
-    """A text handle on a temporary file that replaces `path` only if the block succeeds."""
+def atomic_writer(
+    path: Path, *, mode: int = 0o644, newline: str = "", binary: bool = False
+) -> Iterator[Any]:
+    """A handle on a temporary file that replaces `path` only if the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
+        handle = (
+            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline=newline)
+        )
+        with handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -159,7 +159,7 @@ def test_debug_token_and_discovery(runtime: Runtime, httpx_mock: HTTPXMock) -> N
     first, second = _query(requests[1]), _query(requests[2])
     assert first["fields"] == fields and first["limit"] == "100"
     assert second["after"] == "A"  # the cursor survives; the paging link's token was stripped
-    assert all(LONG not in str(r.url) for r in requests)
+    assert all(LONG not in str(r.url) for r in requests[1:])
 
 
 def test_debug_token_of_a_dead_token(runtime: Runtime, httpx_mock: HTTPXMock) -> None:
