@@ -1,6 +1,7 @@
 """`igconnect login` end to end: a real process, a real loopback server, headless Chromium clicking
 through the sandbox's consent page, and the token in a real Secret Service (or the file store)."""
 
+# ruff: noqa: F811 (the fixtures imported from tests/login/conftest.py are used as arguments)
 from __future__ import annotations
 
 import json

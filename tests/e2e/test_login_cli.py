@@ -2,6 +2,7 @@
 path, forged state, timeout, busy port, already connected, reconnect, logout (with and without
 --revoke). The browser here follows the consent page over HTTP (no Chromium needed)."""
 
+# ruff: noqa: F811 (the fixtures imported from tests/login/conftest.py are used as arguments)
 from __future__ import annotations
 
 import json
@@ -65,7 +66,9 @@ def test_paste_the_redirect_url(login_process: Callable[..., LoginProcess]) -> N
     assert code not in stdout + stderr  # the code is a secret too
 
 
-def test_paste_instagram_url_with_trailing_fragment(login_process: Callable[..., LoginProcess]) -> None:
+def test_paste_instagram_url_with_trailing_fragment(
+    login_process: Callable[..., LoginProcess],
+) -> None:
     proc = login_process()
     process = proc.start("login", "--no-browser", "--provider", "instagram", "--timeout", "60")
     url, _ = read_login_url(process)
@@ -221,7 +224,9 @@ def test_logout_refuses_with_trackers_then_force_unassigns(
     assert Runtime().secret_store.get(token_key(connection.id)) is None
 
 
-def test_logout_with_revoke(sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any) -> None:
+def test_logout_with_revoke(
+    sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any
+) -> None:
     sb = sandbox_env()
     assert cli("login", "--name", "acme").exit_code == 0
     connection = load_connections(Runtime().document())["acme"]

@@ -54,7 +54,9 @@ class LoginProcess:
         self.extra_env["BROWSER"] = str(script)
         return out
 
-    def run(self, *args: str, stdin: str | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, stdin: str | None = None, timeout: float = 90
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "igconnect", *args],
             env=self.env(),

@@ -120,7 +120,9 @@ def test_meta_error_with_wrong_state_is_just_refused(server: CallbackServer) -> 
 
 
 def test_pasted_url_with_instagram_fragment(server: CallbackServer) -> None:
-    verdict = server.gate.judge_url(f"http://localhost:{server.port}/callback?code=c0de99&state={STATE}#_\n")
+    verdict = server.gate.judge_url(
+        f"http://localhost:{server.port}/callback?code=c0de99&state={STATE}#_\n"
+    )
     assert verdict.accepted
     assert server.wait(1).code == "c0de99"
 

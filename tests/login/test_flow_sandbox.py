@@ -63,3 +63,52 @@ def test_already_connected(sandbox_env: Callable[..., Sandbox]) -> None:
     browser.wait()
     assert "Already connected" in browser.final_pages[0].text
     assert list(load_connections(Runtime().document())) == ["acme"]
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError])
+def test_interrupt_while_storing_takes_the_token_back(
+    sandbox_env: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch, failure: type
+) -> None:
+    sandbox_env()
+    import igconnect.login.flow as flow
+
+    def broken_save(doc: object, connection: object) -> None:
+        raise failure()
+
+    monkeypatch.setattr(flow, "save_connection", broken_save)
+    runtime = Runtime()
+    browser = FakeBrowser()
+    with pytest.raises(failure):
+        run_login(runtime, LoginOptions(name="acme"), open_url=browser)
+    browser.wait()
+    assert load_connections(Runtime().document()) == {}
+    backend_keys = [k for k in _memory_keys()]
+    assert not [k for k in backend_keys if k.startswith("token:")]
+    assert "Login" in browser.final_pages[0].text and "connected" not in browser.final_pages[0].text
+
+
+def _memory_keys() -> list[str]:
+    import keyring
+
+    backend = keyring.get_keyring()
+    return [user for (_service, user) in getattr(backend, "passwords", {})]
+
+
+def test_declined_permission_is_reported(sandbox_env: Callable[..., Sandbox]) -> None:
+    sandbox_env()
+    browser = FakeBrowser(decline_scopes=("instagram_manage_insights",))
+    result = run_login(Runtime(), LoginOptions(name="acme"), open_url=browser)
+    browser.wait()
+    assert "instagram_manage_insights" in result.connection.scopes_declined
+    assert "permission instagram_manage_insights was declined" in result.missing
+    assert "igconnect doctor acme" in browser.final_pages[0].text
+    # A reconnect asks again for what was declined.
+    again = FakeBrowser()
+    run_login(Runtime(), LoginOptions(reconnect="acme"), open_url=again)
+    again.wait()
+    assert "auth_type=rerequest" in again.opened[0]
+    assert get_scopes_declined("acme") == []
+
+
+def get_scopes_declined(name: str) -> list[str]:
+    return load_connections(Runtime().document())[name].scopes_declined

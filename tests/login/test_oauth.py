@@ -4,8 +4,8 @@ are read, and that no secret leaks into an error."""
 from __future__ import annotations
 
 import base64
-import re
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -62,7 +62,10 @@ def test_facebook_authorize_url(runtime: Runtime) -> None:
     pkce = new_pkce()
     url = fb.authorize_url(REDIRECT, "st4te", pkce=pkce)
     parts = urlsplit(url)
-    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://www.facebook.com/v25.0/dialog/oauth"
+    assert (
+        f"{parts.scheme}://{parts.netloc}{parts.path}"
+        == "https://www.facebook.com/v25.0/dialog/oauth"
+    )
     q = {k: v[0] for k, v in parse_qs(parts.query).items()}
     assert q["client_id"] == APP_ID and q["redirect_uri"] == REDIRECT and q["state"] == "st4te"
     assert q["response_type"] == "code"
@@ -84,17 +87,28 @@ def test_instagram_authorize_url(runtime: Runtime) -> None:
 
 def test_facebook_exchanges(runtime: Runtime, httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(
-        url=httpx.URL(f"{GRAPH}/oauth/access_token", params={
-            "client_id": APP_ID, "client_secret": SECRET, "redirect_uri": REDIRECT,
-            "code": "the-code-123", "code_verifier": "v" * 50,
-        }),
+        url=httpx.URL(
+            f"{GRAPH}/oauth/access_token",
+            params={
+                "client_id": APP_ID,
+                "client_secret": SECRET,
+                "redirect_uri": REDIRECT,
+                "code": "the-code-123",
+                "code_verifier": "v" * 50,
+            },
+        ),
         json={"access_token": SHORT, "token_type": "bearer", "expires_in": 6400},
     )
     httpx_mock.add_response(
-        url=httpx.URL(f"{GRAPH}/oauth/access_token", params={
-            "grant_type": "fb_exchange_token", "client_id": APP_ID, "client_secret": SECRET,
-            "fb_exchange_token": SHORT,
-        }),
+        url=httpx.URL(
+            f"{GRAPH}/oauth/access_token",
+            params={
+                "grant_type": "fb_exchange_token",
+                "client_id": APP_ID,
+                "client_secret": SECRET,
+                "fb_exchange_token": SHORT,
+            },
+        ),
         json={"access_token": LONG, "token_type": "bearer", "expires_in": 5183944},
     )
     from igconnect.meta.oauth import Pkce
@@ -113,8 +127,14 @@ def test_facebook_exchanges(runtime: Runtime, httpx_mock: HTTPXMock) -> None:
 def test_facebook_code_error_is_redacted(runtime: Runtime, httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(
         status_code=400,
-        json={"error": {"message": "This authorization code has been used: the-code-123",
-                        "type": "OAuthException", "code": 100, "error_subcode": 36009}},
+        json={
+            "error": {
+                "message": "This authorization code has been used: the-code-123",
+                "type": "OAuthException",
+                "code": 100,
+                "error_subcode": 36009,
+            }
+        },
     )
     with pytest.raises(Exception) as info:
         FacebookLogin(runtime, APP_ID, SECRET).exchange_code("the-code-123", REDIRECT, None)
@@ -125,21 +145,33 @@ def test_debug_token_and_discovery(runtime: Runtime, httpx_mock: HTTPXMock) -> N
     httpx_mock.add_response(
         url=httpx.URL(f"{GRAPH}/debug_token", params={"input_token": LONG}),
         match_headers={"Authorization": f"OAuth {APP_ID}|{SECRET}"},
-        json={"data": {
-            "app_id": APP_ID, "type": "USER", "is_valid": True, "expires_at": 1900000000,
-            "data_access_expires_at": 1890000000, "scopes": ["instagram_basic", "pages_show_list"],
-            "granular_scopes": [{"scope": "instagram_basic", "target_ids": ["178"]},
-                                {"scope": "pages_show_list"}],
-            "user_id": "42",
-        }},
+        json={
+            "data": {
+                "app_id": APP_ID,
+                "type": "USER",
+                "is_valid": True,
+                "expires_at": 1900000000,
+                "data_access_expires_at": 1890000000,
+                "scopes": ["instagram_basic", "pages_show_list"],
+                "granular_scopes": [
+                    {"scope": "instagram_basic", "target_ids": ["178"]},
+                    {"scope": "pages_show_list"},
+                ],
+                "user_id": "42",
+            }
+        },
     )
     fields = "id,name,tasks,instagram_business_account{id,username}"
     httpx_mock.add_response(
         match_headers={"Authorization": f"OAuth {LONG}"},
         json={
             "data": [
-                {"id": "1", "name": "Shop", "tasks": ["ANALYZE"],
-                 "instagram_business_account": {"id": "178", "username": "shop"}},
+                {
+                    "id": "1",
+                    "name": "Shop",
+                    "tasks": ["ANALYZE"],
+                    "instagram_business_account": {"id": "178", "username": "shop"},
+                },
             ],
             "paging": {"next": f"{GRAPH}/me/accounts?fields=x&access_token={LONG}&after=A"},
         },
@@ -163,8 +195,15 @@ def test_debug_token_and_discovery(runtime: Runtime, httpx_mock: HTTPXMock) -> N
 
 
 def test_debug_token_of_a_dead_token(runtime: Runtime, httpx_mock: HTTPXMock) -> None:
-    httpx_mock.add_response(json={"data": {"is_valid": False, "scopes": [],
-                                           "error": {"code": 190, "subcode": 460, "message": "pw"}}})
+    httpx_mock.add_response(
+        json={
+            "data": {
+                "is_valid": False,
+                "scopes": [],
+                "error": {"code": 190, "subcode": 460, "message": "pw"},
+            }
+        }
+    )
     info = FacebookLogin(runtime, APP_ID, SECRET).debug_token(LONG)
     assert not info.is_valid and info.error_subcode == 460
 
@@ -172,7 +211,15 @@ def test_debug_token_of_a_dead_token(runtime: Runtime, httpx_mock: HTTPXMock) ->
 @pytest.mark.parametrize(
     "answer",
     [
-        {"data": [{"access_token": IG_SHORT, "user_id": 17841, "permissions": "instagram_business_basic"}]},
+        {
+            "data": [
+                {
+                    "access_token": IG_SHORT,
+                    "user_id": 17841,
+                    "permissions": "instagram_business_basic",
+                }
+            ]
+        },
         {"access_token": IG_SHORT, "user_id": 17841, "permissions": ["instagram_business_basic"]},
     ],
 )
@@ -194,7 +241,11 @@ def test_instagram_exchange_error_shape(runtime: Runtime, httpx_mock: HTTPXMock)
     httpx_mock.add_response(
         method="POST",
         status_code=400,
-        json={"error_type": "OAuthException", "code": 400, "error_message": "Invalid authorization code"},
+        json={
+            "error_type": "OAuthException",
+            "code": 400,
+            "error_message": "Invalid authorization code",
+        },
     )
     with pytest.raises(Exception, match="Invalid authorization code"):
         InstagramLogin(runtime, APP_ID, SECRET).exchange_code("c0de", REDIRECT, None)
@@ -202,19 +253,34 @@ def test_instagram_exchange_error_shape(runtime: Runtime, httpx_mock: HTTPXMock)
 
 def test_instagram_long_lived_refresh_and_identity(runtime: Runtime, httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(
-        url=httpx.URL("https://graph.instagram.com/access_token", params={
-            "grant_type": "ig_exchange_token", "client_secret": SECRET, "access_token": IG_SHORT}),
+        url=httpx.URL(
+            "https://graph.instagram.com/access_token",
+            params={
+                "grant_type": "ig_exchange_token",
+                "client_secret": SECRET,
+                "access_token": IG_SHORT,
+            },
+        ),
         json={"access_token": IG_LONG, "token_type": "bearer", "expires_in": 5183944},
     )
     httpx_mock.add_response(
-        url=httpx.URL("https://graph.instagram.com/refresh_access_token", params={
-            "grant_type": "ig_refresh_token", "access_token": IG_LONG}),
+        url=httpx.URL(
+            "https://graph.instagram.com/refresh_access_token",
+            params={"grant_type": "ig_refresh_token", "access_token": IG_LONG},
+        ),
         json={"access_token": IG_LONG + "2", "token_type": "bearer", "expires_in": 5183944},
     )
     httpx_mock.add_response(
-        url=re.compile(r"https://graph\.instagram\.com/v25\.0/me\?fields=user_id%2Cusername%2Caccount_type.*"),
+        url=re.compile(
+            r"https://graph\.instagram\.com/v25\.0/me\?fields=user_id%2Cusername%2Caccount_type.*"
+        ),
         match_headers={"Authorization": f"Bearer {IG_LONG}"},
-        json={"id": "app-scoped", "user_id": "17841", "username": "shop", "account_type": "BUSINESS"},
+        json={
+            "id": "app-scoped",
+            "user_id": "17841",
+            "username": "shop",
+            "account_type": "BUSINESS",
+        },
     )
     ig = InstagramLogin(runtime, APP_ID, SECRET)
     long = ig.long_lived(TokenGrant(IG_SHORT))
@@ -224,7 +290,9 @@ def test_instagram_long_lived_refresh_and_identity(runtime: Runtime, httpx_mock:
     assert (me.user_id, me.name, me.account_type) == ("17841", "shop", "BUSINESS")
 
 
-def test_instagram_personal_account_is_refused_clearly(runtime: Runtime, httpx_mock: HTTPXMock) -> None:
+def test_instagram_personal_account_is_refused_clearly(
+    runtime: Runtime, httpx_mock: HTTPXMock
+) -> None:
     httpx_mock.add_response(json={"user_id": "1", "username": "me_me", "account_type": "PERSONAL"})
     with pytest.raises(LoginFailed, match="personal Instagram account") as info:
         InstagramLogin(runtime, APP_ID, SECRET).identity(IG_LONG)
@@ -234,8 +302,14 @@ def test_instagram_personal_account_is_refused_clearly(runtime: Runtime, httpx_m
 def test_refresh_of_dead_token(runtime: Runtime, httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(
         status_code=400,
-        json={"error": {"message": "Error validating access token: password changed",
-                        "type": "OAuthException", "code": 190, "error_subcode": 460}},
+        json={
+            "error": {
+                "message": "Error validating access token: password changed",
+                "type": "OAuthException",
+                "code": 190,
+                "error_subcode": 460,
+            }
+        },
     )
     with pytest.raises(TokenDead) as info:
         InstagramLogin(runtime, "", "").refresh(IG_LONG)

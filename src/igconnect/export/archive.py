@@ -151,7 +151,7 @@ class Archive:
         except sqlite3.DatabaseError as exc:
             raise ConfigError(
                 f"the story archive {path} cannot be opened: {exc}",
-                hint="move the file aside to start a new archive (never delete it: it is the history)",
+                hint="move the file aside to start a new archive (keep it: it is the history)",
             ) from None
 
     def close(self) -> None:

@@ -8,7 +8,8 @@ is refused.
 Breakdowns cost a request per story each, so they are read once per story, late in its 24 hours.
 
 Errors are sorted by who they concern: a story (too few viewers, gone), a metric (rejected:
-dropped for the run), the account (throttled, unreachable), or the connection (dead token, user/app throttle).
+dropped for the run), the account (throttled, unreachable), or the connection (dead token,
+user/app throttle).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ def _destination(out: Path | None) -> Iterator[IO[str]]:
     from igconnect.fileio import atomic_writer
 
     with atomic_writer(out) as handle:
-        yield handle  # type: ignore[misc]
+        yield handle
 
 
 def write_rows(

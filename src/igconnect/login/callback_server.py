@@ -352,7 +352,7 @@ class CallbackServer:
                     "Go back to the terminal.",
                 )
             )
-        for server, thread in zip(self._servers, self._threads, strict=False):
+        for server in self._servers[: len(self._threads)]:
             server.shutdown()  # only servers whose loop runs: shutdown() waits for the loop
         for server in self._servers:
             server.server_close()

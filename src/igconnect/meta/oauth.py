@@ -287,7 +287,8 @@ class FacebookLogin(LoginProvider):
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict):
             raise MetaApiError("debug_token answered without data")
-        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        raw_error = data.get("error")
+        error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
         granular: dict[str, list[str]] = {}
         for entry in data.get("granular_scopes") or []:
             if isinstance(entry, dict) and "target_ids" in entry:
