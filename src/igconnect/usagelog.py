@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,13 +42,31 @@ class UsageSeen:
 class UsageLog:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._init_lock = threading.Lock()
+        self._initialised = False
 
     def _connect(self) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=10)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute(_SCHEMA)
+        if not self._initialised:
+            with self._init_lock:
+                if not self._initialised:
+                    self._initialise(db)
+                    self._initialised = True
         return db
+
+    def _initialise(self, db: sqlite3.Connection) -> None:
+        # Switching to WAL needs a moment alone with the file; another process may be doing the
+        # same, and SQLite answers "locked" at once rather than waiting, so retry briefly.
+        for attempt in range(50):
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.05)
 
     def record(self, connection: str, usage: Usage) -> None:
         rows = []

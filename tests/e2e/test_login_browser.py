@@ -21,7 +21,7 @@ from tests.login.conftest import login_port, login_process, make_sandbox  # noqa
 from tests.login.harness import LoginProcess, browser_result
 from tests.realparts import require
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture(autouse=True)
