@@ -26,8 +26,15 @@ def test_latest_usage_per_connection_and_scope(tmp_path: Path) -> None:
     assert log.latest("acme-2") == []
 
 
-def test_many_threads_writing_a_new_log_at_once(tmp_path: Path) -> None:
-    log = UsageLog(tmp_path / "usage.sqlite")
+def test_many_writers_on_a_new_log_at_once(tmp_path: Path) -> None:
+    """Threads sharing one log, and separate logs on one file (as separate processes would be)."""
+    path = tmp_path / "usage.sqlite"
+    shared = UsageLog(path)
+
+    def write(i: int) -> None:
+        log = shared if i % 2 else UsageLog(path)
+        log.record(f"c{i % 4}", usage(i))
+
     with ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda i: log.record(f"c{i % 4}", usage(i)), range(64)))
-    assert all(log.latest(f"c{i}") for i in range(4))
+        list(pool.map(write, range(200)))
+    assert all(shared.latest(f"c{i}") for i in range(4))
