@@ -26,6 +26,9 @@ class IgconnectGroup(TyperGroup):
         except IgconnectError as exc:
             _report(ctx, exc)
             raise typer.Exit(int(exc.exit_code)) from None
+        except BrokenPipeError:
+            _silence_stdout()  # `igconnect ... | head` closed the pipe: stop quietly
+            raise typer.Exit(int(ExitCode.OK)) from None
         except KeyboardInterrupt:
             _stderr("Interrupted; nothing was left half-written.")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
@@ -35,6 +38,13 @@ class IgconnectGroup(TyperGroup):
 
     def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
         return list(self.commands)  # in the order they were added, not alphabetical
+
+
+def _silence_stdout() -> None:
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _stderr(text: str) -> None:
@@ -150,4 +160,8 @@ _register_commands()
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    except BrokenPipeError:  # the reader of our output went away (e.g. `| head`) during --help
+        _silence_stdout()
+        sys.exit(int(ExitCode.OK))
