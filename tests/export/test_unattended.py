@@ -171,3 +171,20 @@ def test_schedule_show_environment_and_interval(cli: Any, monkeypatch: pytest.Mo
     monkeypatch.setenv("IGCONNECT_SCHEDULE_INTERVAL_MINUTES", "120")
     ok = cli("schedule", "show")
     assert ok.stdout.splitlines()[0].startswith("0 */2 * * * IGCONNECT_TOKEN_STORE=file ")
+
+
+def test_schedule_carries_setting_overrides_but_never_the_app_secret(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rehearsing cron against the sandbox: the endpoints must reach the job; the secret must not."""
+    monkeypatch.setenv("IGCONNECT_TOKEN_STORE", "file")
+    monkeypatch.setenv("IGCONNECT_GRAPH_URL", "http://127.0.0.1:8766/graph")
+    monkeypatch.setenv("IGCONNECT_APP_ID", "1000000000000001")
+    monkeypatch.setenv("IGCONNECT_APP_SECRET", "sandbox-app-secret")
+    shown = cli("schedule", "show")
+    assert shown.exit_code == 0, shown.output
+    line = shown.stdout.splitlines()[0]
+    assert "IGCONNECT_GRAPH_URL=http://127.0.0.1:8766/graph" in line
+    assert "IGCONNECT_APP_ID=1000000000000001" in line
+    assert "sandbox-app-secret" not in shown.stdout + shown.stderr
+    assert "IGCONNECT_APP_SECRET is set here but is not passed" in shown.stderr

@@ -61,10 +61,12 @@ def serve(
     try:
         sb.start()
     except OSError as exc:
-        sys.stderr.write(
-            f"Error: cannot listen on 127.0.0.1:{port}: {exc.strerror} — try --port 0\n"
-        )
-        raise typer.Exit(1) from None
+        from igconnect.errors import UsageError
+
+        raise UsageError(
+            f"cannot listen on 127.0.0.1:{port}: {exc.strerror}",
+            hint="pick another port with --port, or --port 0 for a free one",
+        ) from None
     for name, value in sb.env().items():
         sys.stdout.write(f"export {name}={value}\n")
     sys.stdout.flush()
@@ -72,6 +74,7 @@ def serve(
     sys.stderr.write(
         f"Sandbox listening on {sb.base_url} (seed {seed}, {accounts} accounts, "
         f"scenarios: {shown}). Press Ctrl-C to stop.\n"
+        "Eval the exports above in another shell, then set the app up: docs/sandbox.md.\n"
     )
     sys.stderr.flush()
     try:

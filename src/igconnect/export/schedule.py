@@ -146,6 +146,20 @@ def build_schedule(runtime: Runtime, environ: Mapping[str, str] | None = None) -
         value = env_in.get(name)
         if value:
             schedule.environment[name] = str(Path(value).expanduser().resolve())
+    # Settings overridden in this shell (endpoints pointed at a sandbox, a version...) must reach
+    # the job too, or a rehearsal with the sandbox would talk to the real Meta from cron.
+    from igconnect.settings import SETTINGS
+
+    for setting in SETTINGS.values():
+        value = env_in.get(setting.env)
+        if value and setting.env not in schedule.environment and setting.key != "schedule_interval_minutes":
+            schedule.environment[setting.env] = value
+    if env_in.get("IGCONNECT_APP_SECRET"):
+        # Never written into a crontab: the job must find the secret in the secret store.
+        schedule.warnings.append(
+            "IGCONNECT_APP_SECRET is set here but is not passed to the job: store the secret with "
+            "`igconnect app set` so the job can read it"
+        )
     return schedule
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 DEFAULT_VERSION = "v25.0"
 SUPPORTED_VERSIONS = frozenset(f"v{n}.0" for n in range(21, 27))
+VERSION_RE = re.compile(r"^v\d+\.\d+$")  # what looks like a version, supported or not
 DEFAULT_APP_ID = "1000000000000001"
 DEFAULT_APP_SECRET = "sandbox-app-secret"
 DEFAULT_REDIRECT_URI = "http://localhost:8765/callback"
