@@ -55,6 +55,7 @@ class MetaError(Exception):
         self.user_msg = user_msg
         self.transient = transient
         self.type = type_
+        self.headers: list[tuple[str, str]] = []  # sent with the error (rate-limit usage)
 
     def body(self) -> dict[str, Any]:
         err: dict[str, Any] = {"message": self.message, "type": self.type, "code": self.code}
@@ -90,6 +91,12 @@ def _pst(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%A, %d-%b-%y %H:%M:%S UTC")
 
 
+SESSION_EXPIRED = {
+    "user_title": "Session expired",
+    "user_msg": "Your session has expired. Please log in again.",
+}
+
+
 def token_error(
     subcode: int | None, *, app_id: str, expired_at: float = 0, now: float = 0
 ) -> MetaError:
@@ -100,8 +107,7 @@ def token_error(
             "Error validating access token: The session has been invalidated because the user "
             "changed their password or Facebook has changed the session for security reasons.",
             subcode=460,
-            user_title="Session expired",
-            user_msg="Your session has expired. Please log in again.",
+            **SESSION_EXPIRED,
         )
     if subcode == 463:
         return MetaError(
@@ -109,8 +115,7 @@ def token_error(
             f"Error validating access token: Session has expired on {_pst(expired_at)}. "
             f"The current time is {_pst(now)}.",
             subcode=463,
-            user_title="Session expired",
-            user_msg="Your session has expired. Please log in again.",
+            **SESSION_EXPIRED,
         )
     if subcode == 458:
         return MetaError(
