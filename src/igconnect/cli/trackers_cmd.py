@@ -145,7 +145,7 @@ def list_command(
 ) -> None:
     """Trackers grouped by connection, with each connection's load, status and last rate-limit
     usage."""
-    from igconnect.tracker_service import list_trackers
+    from igconnect.tracker_listing import list_trackers
 
     obj = cli_context.get(ctx)
     listing = list_trackers(obj.runtime)
@@ -190,7 +190,7 @@ def classify_command(
     Example: igconnect trackers classify @acme_shop
     """
     from igconnect.errors import PartialFailure
-    from igconnect.tracker_service import classify
+    from igconnect.tracker_classify import classify
 
     obj = cli_context.get(ctx)
     results = classify(obj.runtime, tracker, set_volume=set_volume)

@@ -8,7 +8,9 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from igconnect.cli.context import CliContext
-    from igconnect.tracker_service import ClassifyResult, RebalanceResult, TrackerListing
+    from igconnect.tracker_classify import ClassifyResult
+    from igconnect.tracker_listing import TrackerListing
+    from igconnect.tracker_service import RebalanceResult
 
 
 def _volume(t: Any) -> str:

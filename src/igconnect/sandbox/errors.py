@@ -91,10 +91,14 @@ def _pst(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%A, %d-%b-%y %H:%M:%S UTC")
 
 
-SESSION_EXPIRED = {
-    "user_title": "Session expired",
-    "user_msg": "Your session has expired. Please log in again.",
-}
+def _session_expired(message: str, subcode: int) -> MetaError:
+    return MetaError(
+        190,
+        message,
+        subcode=subcode,
+        user_title="Session expired",
+        user_msg="Your session has expired. Please log in again.",
+    )
 
 
 def token_error(
@@ -102,20 +106,16 @@ def token_error(
 ) -> MetaError:
     """The 190 family: a dead token, with the user-facing texts Meta sends."""
     if subcode == 460:
-        return MetaError(
-            190,
+        return _session_expired(
             "Error validating access token: The session has been invalidated because the user "
             "changed their password or Facebook has changed the session for security reasons.",
-            subcode=460,
-            **SESSION_EXPIRED,
+            460,
         )
     if subcode == 463:
-        return MetaError(
-            190,
+        return _session_expired(
             f"Error validating access token: Session has expired on {_pst(expired_at)}. "
             f"The current time is {_pst(now)}.",
-            subcode=463,
-            **SESSION_EXPIRED,
+            463,
         )
     if subcode == 458:
         return MetaError(

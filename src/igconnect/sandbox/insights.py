@@ -49,7 +49,9 @@ def insights(
                 total["breakdowns"] = [
                     {
                         "dimension_keys": [breakdown],
-                        "results": [{"dimension_values": [k], "value": v} for k, v in parts.items()],
+                        "results": [
+                            {"dimension_values": [k], "value": v} for k, v in parts.items()
+                        ],
                     }
                 ]
             item["total_value"] = total

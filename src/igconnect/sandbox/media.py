@@ -79,7 +79,9 @@ def media_node(call: Call, m: Story | Post, fields: list[Field]) -> dict[str, An
             out["insights"] = {"data": insights(call, acct, m, metric, f.mods.get("breakdown"))}
             continue
         if name not in allowed:
-            raise nonexisting_field(name, "ShadowIGMedia" if call.provider == "facebook" else "Media")
+            raise nonexisting_field(
+                name, "ShadowIGMedia" if call.provider == "facebook" else "Media"
+            )
         if name == "id":
             out[name] = m.id
         elif name == "media_type":

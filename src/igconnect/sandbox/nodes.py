@@ -57,9 +57,7 @@ def fb_me(call: Call) -> dict[str, Any]:
 def me_permissions(call: Call) -> dict[str, Any]:
     token = call.user_token
     data = [{"permission": "public_profile", "status": "granted"}]
-    data += [
-        {"permission": p, "status": "granted"} for p in token.scopes if p != "public_profile"
-    ]
+    data += [{"permission": p, "status": "granted"} for p in token.scopes if p != "public_profile"]
     data += [{"permission": p, "status": "declined"} for p in token.declined]
     return {"data": data}
 

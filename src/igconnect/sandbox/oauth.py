@@ -6,11 +6,14 @@ import base64
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from html import escape
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from . import errors as E
+from .access import live_token
+from .config import SUPPORTED_VERSIONS, VERSION_RE
 from .errors import InstagramApiError, MetaError
 from .http import Request, Response
 from .state import (
@@ -21,10 +24,21 @@ from .state import (
     SHORT_FB,
     Code,
     State,
+    Token,
 )
+from .tokens import renew
 
 HTML = "text/html; charset=utf-8"
-VERSION_RE = re.compile(r"^v\d+\.\d+$")
+JSON = "application/json; charset=UTF-8"
+# The dialog parameters the consent form carries over to its POST.
+CONSENT_KEYS = (
+    "client_id",
+    "redirect_uri",
+    "state",
+    "response_type",
+    "code_challenge",
+    "code_challenge_method",
+)
 CANCEL_QUERY = "error=access_denied&error_reason=user_denied&error_description=Permissions+error"
 
 
@@ -72,6 +86,38 @@ def error_page(title: str, message: str) -> Response:
     return page(title, f"<h1>{escape(title)}</h1><p class=err id=error>{escape(message)}</p>")
 
 
+def _hidden(p: dict[str, str], keys: Iterable[str]) -> str:
+    """Hidden inputs carrying the parameters `keys` of `p` (those present)."""
+    return "".join(f'<input type=hidden name="{k}" value="{escape(p[k])}">' for k in keys if k in p)
+
+
+def _consent_hidden(p: dict[str, str], keys: Iterable[str], scopes: list[str]) -> str:
+    """What the consent form posts back besides the ticks: the dialog's parameters and scopes."""
+    requested = escape(",".join(scopes))
+    return _hidden(p, keys) + f'<input type=hidden name=requested_scope value="{requested}">'
+
+
+def _switch_hidden(p: dict[str, str]) -> str:
+    """The "Not you?" form reopens the dialog with the same parameters and another user."""
+    return _hidden(p, [k for k in p if k != "sandbox_user"])
+
+
+def _scope_boxes(scopes: list[str], declined: set[str]) -> str:
+    return "".join(
+        f'<label><input type=checkbox name=scope value="{escape(sc)}"'
+        f"{'' if sc in declined else ' checked'}> {escape(sc)}</label>"
+        for sc in scopes
+    )
+
+
+def _options(choices: Iterable[tuple[str, str, bool]]) -> str:
+    """`<option>`s from (value, label, selected)."""
+    return "".join(
+        f'<option value="{value}"{" selected" if selected else ""}>{escape(label)}</option>'
+        for value, label, selected in choices
+    )
+
+
 class Dialogs:
     def __init__(self, state: State) -> None:
         self.s = state
@@ -102,8 +148,6 @@ class Dialogs:
         parts = [x for x in rest.split("/") if x]
         if len(parts) < 3 or parts[1:3] != ["dialog", "oauth"] or not VERSION_RE.match(parts[0]):
             return error_page("Page Not Found", "This page isn't available.")
-        from .config import SUPPORTED_VERSIONS
-
         if parts[0] not in SUPPORTED_VERSIONS:
             return error_page("Error", f"Unsupported API version {parts[0]}.")
         p = req.params()
@@ -128,27 +172,8 @@ class Dialogs:
         rerequest = p.get("auth_type") == "rerequest"
         declined = set() if rerequest else set(s.declined_defaults("facebook"))
         unpicked = s.unpicked_pages(user.id)
-        hidden = (
-            "".join(
-                f'<input type=hidden name="{k}" value="{escape(p[k])}">'
-                for k in (
-                    "client_id",
-                    "redirect_uri",
-                    "state",
-                    "response_type",
-                    "code_challenge",
-                    "code_challenge_method",
-                    "auth_type",
-                )
-                if k in p
-            )
-            + f'<input type=hidden name=requested_scope value="{escape(",".join(scopes))}">'
-        )
-        perms = "".join(
-            f'<label><input type=checkbox name=scope value="{escape(sc)}"'
-            f"{'' if sc in declined else ' checked'}> {escape(sc)}</label>"
-            for sc in scopes
-        )
+        hidden = _consent_hidden(p, (*CONSENT_KEYS, "auth_type"), scopes)
+        perms = _scope_boxes(scopes, declined)
         pages = []
         for pid in user.page_ids:
             page_ = w.pages[pid]
@@ -164,16 +189,8 @@ class Dialogs:
                 f'<label><input type=checkbox name=page value="{pid}"{checked}> '
                 f"{escape(page_.name)} <span class=muted>{escape(linked)}</span></label>"
             )
-        users = "".join(
-            f'<option value="{u.id}"{" selected" if u.id == user.id else ""}>'
-            f"{escape(u.name)}</option>"
-            for u in w.users.values()
-        )
-        switch_hidden = "".join(
-            f'<input type=hidden name="{k}" value="{escape(v)}">'
-            for k, v in p.items()
-            if k != "sandbox_user"
-        )
+        users = _options((u.id, u.name, u.id == user.id) for u in w.users.values())
+        switch_hidden = _switch_hidden(p)
         body = f"""
 <h1 id=title>igconnect sandbox wants to access your information</h1>
 <p class=muted>Logged in as <b id=user-name>{escape(user.name)}</b> · app
@@ -229,36 +246,12 @@ class Dialogs:
             return self._submit(p, "instagram", _multi(req))
         declined = set(self.s.declined_defaults("instagram"))
         scopes = split_scopes(p.get("scope", ""))
-        hidden = (
-            "".join(
-                f'<input type=hidden name="{k}" value="{escape(p[k])}">'
-                for k in (
-                    "client_id",
-                    "redirect_uri",
-                    "state",
-                    "response_type",
-                    "code_challenge",
-                    "code_challenge_method",
-                )
-                if k in p
-            )
-            + f'<input type=hidden name=requested_scope value="{escape(",".join(scopes))}">'
+        hidden = _consent_hidden(p, CONSENT_KEYS, scopes)
+        perms = _scope_boxes(scopes, declined)
+        options = _options(
+            (a.username, f"@{a.username}", a.id == acct.id) for a in w.accounts.values()
         )
-        perms = "".join(
-            f'<label><input type=checkbox name=scope value="{escape(sc)}"'
-            f"{'' if sc in declined else ' checked'}> {escape(sc)}</label>"
-            for sc in scopes
-        )
-        options = "".join(
-            f'<option value="{a.username}"{" selected" if a.id == acct.id else ""}>'
-            f"@{escape(a.username)}</option>"
-            for a in w.accounts.values()
-        )
-        switch_hidden = "".join(
-            f'<input type=hidden name="{k}" value="{escape(v)}">'
-            for k, v in p.items()
-            if k != "sandbox_user"
-        )
+        switch_hidden = _switch_hidden(p)
         body = f"""
 <h1 id=title>Allow igconnect sandbox to access your Instagram account?</h1>
 <p class=muted>Logged in as <b id=user-name>@{escape(acct.username)}</b> ({escape(acct.name)}) · app
@@ -334,6 +327,19 @@ def _take_code(s: State, p: dict[str, str], provider: str) -> Code:
     return code
 
 
+def _short_token(s: State, code: Code) -> Token:
+    """The short-lived token a code is exchanged for, with what the dialog granted."""
+    return s.mint(
+        code.user_id,
+        code.provider,
+        "short",
+        code.scopes,
+        declined=code.declined,
+        pages=code.pages,
+        excluded=s.excluded_defaults(code.provider),
+    )
+
+
 def fb_exchange(s: State, p: dict[str, str]) -> dict[str, Any]:
     if p.get("client_id") != s.cfg.app_id:
         raise MetaError(101, "Error validating application. Invalid application ID.")
@@ -344,34 +350,11 @@ def fb_exchange(s: State, p: dict[str, str]) -> dict[str, Any]:
     if p.get("client_secret") != s.cfg.app_secret:
         raise MetaError(1, "Error validating client secret.")
     if p.get("grant_type") == "fb_exchange_token":
-        old = s.tokens.get(p.get("fb_exchange_token", ""))
-        if old is None or old.provider != "facebook":
-            raise MetaError(190, E.CANNOT_PARSE)
-        sub = s.killer(old)
-        if sub is not None:
-            raise E.token_error(sub, app_id=s.cfg.app_id, expired_at=old.expires_at, now=s.now())
-        new = s.mint(
-            old.user_id,
-            "facebook",
-            "long",
-            old.scopes,
-            declined=old.declined,
-            pages=old.pages,
-            excluded=old.excluded,
-        )
+        new = renew(s, live_token(s, p.get("fb_exchange_token", ""), "facebook"))
         return {"access_token": new.value, "token_type": "bearer", "expires_in": LONG_LIVED}
     if "code" not in p:
         raise MetaError(100, "Missing authorization code")
-    code = _take_code(s, p, "facebook")
-    token = s.mint(
-        code.user_id,
-        "facebook",
-        "short",
-        code.scopes,
-        declined=code.declined,
-        pages=code.pages,
-        excluded=s.excluded_defaults("facebook"),
-    )
+    token = _short_token(s, _take_code(s, p, "facebook"))
     return {"access_token": token.value, "token_type": "bearer", "expires_in": SHORT_FB}
 
 
@@ -399,15 +382,8 @@ def ig_exchange(s: State, req: Request) -> Response:
             }.get(err.message, err.message)
             raise InstagramApiError(msg) from err
     except InstagramApiError as err:
-        return Response(400, err.to_json(), [], "application/json; charset=UTF-8")
-    token = s.mint(
-        code.user_id,
-        "instagram",
-        "short",
-        code.scopes,
-        declined=code.declined,
-        excluded=s.excluded_defaults("instagram"),
-    )
+        return Response(400, err.to_json(), [], JSON)
+    token = _short_token(s, code)
     acct = s.world.accounts[code.user_id]
     body = {
         "data": [
@@ -418,7 +394,7 @@ def ig_exchange(s: State, req: Request) -> Response:
             }
         ]
     }
-    return Response(200, json.dumps(body).encode(), [], "application/json; charset=UTF-8")
+    return Response(200, json.dumps(body).encode(), [], JSON)
 
 
 __all__ = ["FACEBOOK_SCOPES", "Dialogs", "fb_exchange", "ig_exchange", "split_scopes"]

@@ -44,6 +44,6 @@ def throttle(call: Call) -> list[tuple[str, str]]:
     header = [("X-Business-Use-Case-Usage", json.dumps(usage))]
     if apct >= 100 and minutes:
         err = E.throttled_account()
-        err.headers = header  # type: ignore[attr-defined]
+        err.headers = header
         raise err
     return header

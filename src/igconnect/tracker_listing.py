@@ -1,0 +1,140 @@
+"""`trackers list`: every connection with its trackers, load, budgets and last rate-limit usage.
+
+Read-only: it reads the settings file once and never takes the lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from igconnect.tracker_rules import Violation, load_summary, violations
+from igconnect.tracker_service import load_state
+from igconnect.trackers import Tracker
+
+if TYPE_CHECKING:
+    from igconnect.runtime import Runtime
+
+
+def iso_z(moment: datetime | None) -> str | None:
+    """`2026-05-01T12:00:00Z`, the form every JSON output of igconnect uses."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def tracker_dict(t: Tracker) -> dict[str, Any]:
+    return {
+        "tracker": t.key,
+        "kind": t.kind,
+        "volume": t.volume,
+        "volume_source": t.volume_source,
+        "volume_measured_at": iso_z(t.volume_measured_at),
+        "created_at": iso_z(t.created_at),
+    }
+
+
+@dataclass
+class ConnectionGroup:
+    name: str
+    provider: str
+    status: str
+    broken_reason: str | None
+    collects: bool
+    count: int
+    capacity: int
+    over_capacity: bool
+    high_volume_shared: bool
+    hashtags_used: int
+    hashtag_budget: int
+    usage: list[dict[str, Any]]
+    trackers: list[Tracker]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "provider": self.provider,
+            "status": self.status,
+            "broken_reason": self.broken_reason,
+            "collects": self.collects,
+            "count": self.count,
+            "capacity": self.capacity,
+            "over_capacity": self.over_capacity,
+            "high_volume_shared": self.high_volume_shared,
+            "hashtags_used": self.hashtags_used,
+            "hashtag_budget": self.hashtag_budget,
+            "usage": self.usage,
+            "trackers": [tracker_dict(t) for t in self.trackers],
+        }
+
+
+@dataclass
+class TrackerListing:
+    capacity: int
+    connections: list[ConnectionGroup]
+    unassigned: list[Tracker]
+    orphaned: dict[str, list[Tracker]]  # name of a removed connection -> its trackers
+    violations: list[Violation]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "capacity": self.capacity,
+            "connections": [c.to_dict() for c in self.connections],
+            "unassigned": [tracker_dict(t) for t in self.unassigned],
+            "orphaned": [
+                {"connection": name, "trackers": [tracker_dict(t) for t in ts]}
+                for name, ts in self.orphaned.items()
+            ],
+            "violations": [v.to_dict() for v in self.violations],
+        }
+
+
+def list_trackers(runtime: Runtime) -> TrackerListing:
+    trackers, connections, limits = load_state(runtime)
+    summary = load_summary(trackers, connections, limits)
+    groups = []
+    for load in summary.connections:
+        usage = [
+            {
+                "scope": u.scope,
+                "percent": u.percent,
+                "observed_at": iso_z(u.observed_at),
+                "regain_minutes": u.regain_minutes,
+            }
+            for u in _usage(runtime, load.name)
+        ]
+        groups.append(
+            ConnectionGroup(
+                name=load.name,
+                provider=load.provider,
+                status=load.status,
+                broken_reason=load.broken_reason,
+                collects=load.status != "broken",
+                count=load.count,
+                capacity=load.capacity,
+                over_capacity=load.over_capacity,
+                high_volume_shared=load.high_volume_shared,
+                hashtags_used=load.hashtags_used,
+                hashtag_budget=load.hashtag_budget,
+                usage=usage,
+                trackers=[trackers[k] for k in load.trackers],
+            )
+        )
+    return TrackerListing(
+        capacity=limits.capacity,
+        connections=groups,
+        unassigned=[trackers[k] for k in summary.unassigned],
+        orphaned={n: [trackers[k] for k in ks] for n, ks in summary.orphaned.items()},
+        violations=violations(trackers, connections, limits),
+    )
+
+
+def _usage(runtime: Runtime, name: str) -> list[Any]:
+    try:
+        return runtime.usage_log.latest(name)
+    except Exception:  # a damaged usage log must not hide the trackers
+        runtime.warnings.append(
+            f"could not read the rate-limit usage log {runtime.paths.usage_file}"
+        )
+        return []
