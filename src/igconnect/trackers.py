@@ -1,8 +1,9 @@
 """Trackers: the Instagram accounts and hashtags an agency follows, and the connection each uses.
 
 Stored in the settings file under `[trackers."@username"]` / `[trackers."#hashtag"]`.
-The assignment rules live in tracker_rules.py, `rebalance` in rebalance.py, and the operations the
-CLI runs in tracker_service.py.
+The assignment rules live in tracker_rules.py, `rebalance` in rebalance.py, the operations the CLI
+runs in tracker_service.py, the listing in tracker_listing.py and volume measurement in
+tracker_classify.py.
 """
 
 from __future__ import annotations
