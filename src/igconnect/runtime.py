@@ -163,7 +163,15 @@ class Runtime:
         )
 
     def client_for(self, connection: Connection) -> GraphClient:
-        """A client acting as `connection`, on the host of its provider."""
+        """A client acting as `connection`, on the host of its provider.
+
+        An Instagram Login token that is due is refreshed first, so every command that uses a
+        connection keeps it alive (Facebook tokens cannot be refreshed).
+        """
+        if connection.provider == "instagram":
+            from igconnect.login.refresh import refresh_if_due
+
+            refresh_if_due(self, connection)
         token = self.token_for(connection)
         app_secret: str | None
         try:
