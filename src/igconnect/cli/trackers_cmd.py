@@ -13,6 +13,7 @@ trackers_app = typer.Typer(
     no_args_is_help=True,
 )
 
+_TRACKER_HELP = "@USERNAME or '#HASHTAG'."
 _STRICT_HELP = "Refuse instead of warning when the connection would go over capacity or is broken."
 _JSON_HELP = "Output JSON."
 
@@ -67,7 +68,7 @@ def add_command(
 @trackers_app.command("assign")
 def assign_command(
     ctx: typer.Context,
-    tracker: str = typer.Argument(..., help="@USERNAME or '#HASHTAG'."),
+    tracker: str = typer.Argument(..., help=_TRACKER_HELP),
     connection: str = typer.Argument(..., help="Connection name."),
     strict: bool = typer.Option(False, "--strict", help=_STRICT_HELP),
 ) -> None:
@@ -89,7 +90,7 @@ def assign_command(
 
 @trackers_app.command("unassign")
 def unassign_command(
-    ctx: typer.Context, tracker: str = typer.Argument(..., help="@USERNAME or '#HASHTAG'.")
+    ctx: typer.Context, tracker: str = typer.Argument(..., help=_TRACKER_HELP)
 ) -> None:
     """Take a tracker off its connection (it stays tracked, and collects nothing until assigned)."""
     from igconnect.tracker_service import unassign_tracker
@@ -104,7 +105,7 @@ def unassign_command(
 
 @trackers_app.command("remove")
 def remove_command(
-    ctx: typer.Context, tracker: str = typer.Argument(..., help="@USERNAME or '#HASHTAG'.")
+    ctx: typer.Context, tracker: str = typer.Argument(..., help=_TRACKER_HELP)
 ) -> None:
     """Stop tracking an account or hashtag."""
     from igconnect.tracker_service import remove_tracker

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,18 +77,12 @@ def token_readable(state: ConnectionState) -> Finding:
 
 
 def _refresh_if_due(state: ConnectionState) -> str | None:
-    """Let the login package refresh an Instagram Login token that is due (when it offers that)."""
-    try:
-        module = importlib.import_module("igconnect.login.refresh")
-    except ImportError:
-        return None
-    refresh = getattr(module, "refresh_if_due", None)
-    if refresh is None:
-        return None
+    """Refresh an Instagram Login token that is due, so doctor checks the token commands will use."""
     from igconnect.connections import get_connection
+    from igconnect.login.refresh import refresh_if_due
     from igconnect.secretstore import token_key
 
-    result = refresh(state.runtime, state.connection)
+    result = refresh_if_due(state.runtime, state.connection)
     state.connection = get_connection(state.runtime.document(), state.name)
     state.token = state.runtime.secret_store.get(token_key(state.connection.id)) or state.token
     return "refreshed" if result else None
@@ -158,13 +151,9 @@ def token_valid(state: ConnectionState) -> Finding:
                 notes["refreshed"] = True
         except TokenDead as exc:
             return _dead(state, exc.subcode, exc.meta_message, exc.reason)
-        client = state.client()
-        try:
-            state.me = client.get("me", {"fields": "user_id,username,account_type"})
-        except TokenDead as exc:
-            return _dead(state, exc.subcode, exc.meta_message, exc.reason)
-        finally:
-            client.close()
+        dead = _read_me(state, "user_id,username,account_type")
+        if dead is not None:
+            return dead
         marked = _mark(state, broken_reason=None)
         me = state.me or {}
         return ok(
@@ -176,13 +165,9 @@ def token_valid(state: ConnectionState) -> Finding:
         )
     if not (env.app_id and env.app_secret):
         # Without the app token debug_token cannot be asked: fall back to /me with the token.
-        client = state.client()
-        try:
-            state.me = client.get("me", {"fields": "id,name"})
-        except TokenDead as exc:
-            return _dead(state, exc.subcode, exc.meta_message, exc.reason)
-        finally:
-            client.close()
+        dead = _read_me(state, "id,name")
+        if dead is not None:
+            return dead
         marked = _mark(state, broken_reason=None)
         return ok(
             f"Meta accepts it as {(state.me or {}).get('name')} (checked with /me: debug_token "
@@ -236,16 +221,22 @@ def token_valid(state: ConnectionState) -> Finding:
     )
 
 
+def _read_me(state: ConnectionState, fields: str) -> Finding | None:
+    """Ask /me with the connection's own token (into `state.me`): the finding if the token is dead."""
+    from igconnect.meta.errors import TokenDead
+
+    client = state.client()
+    try:
+        state.me = client.get("me", {"fields": fields})
+    except TokenDead as exc:
+        return _dead(state, exc.subcode, exc.meta_message, exc.reason)
+    finally:
+        client.close()
+    return None
+
+
 def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _from_epoch(value: Any) -> datetime | None:
-    try:
-        seconds = int(value)
-    except (TypeError, ValueError):
-        return None
-    return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
 
 
 @check(
@@ -262,8 +253,10 @@ def expiry(state: ConnectionState) -> Finding:
     now = datetime.now(UTC)
     moments: dict[str, datetime | None] = {}
     if state.debug is not None:
-        moments["token"] = _from_epoch(state.debug.get("expires_at"))
-        moments["data access"] = _from_epoch(state.debug.get("data_access_expires_at"))
+        from igconnect.meta.oauth import from_epoch
+
+        moments["token"] = from_epoch(state.debug.get("expires_at"))
+        moments["data access"] = from_epoch(state.debug.get("data_access_expires_at"))
     else:
         moments["token"] = state.connection.token_expires_at
         if state.provider == "facebook":

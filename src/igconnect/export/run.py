@@ -445,30 +445,10 @@ def _run_pool(
 
 
 def _client(runtime: Runtime, connection: Connection, run: col.RunContext) -> GraphClient:
-    if connection.provider == "instagram":
-        _refresh_if_due(runtime, connection)
     # Create the usage log's SQLite file here, before the worker threads record usage into it at
     # once (its first-time WAL switch fails with "database is locked" when raced).
     runtime.usage_log.latest(connection.name)
-    return runtime.client_for(connection)
-
-
-def _refresh_if_due(runtime: Runtime, connection: Connection) -> None:
-    """Instagram Login tokens are refreshed before they are used (the login module does it)."""
-    try:
-        from igconnect.login.refresh import refresh_if_due  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return  # not written yet: the token is used as it is
-    try:
-        refresh_if_due(runtime, connection)
-    except SecretStoreError:
-        raise
-    except IgconnectError as exc:
-        from igconnect.meta.errors import TokenDead
-
-        if isinstance(exc, TokenDead):
-            raise
-        runtime.warnings.append(f"could not refresh the token of '{connection.name}': {exc}")
+    return runtime.client_for(connection)  # refreshes a due Instagram Login token first
 
 
 def _mark_broken(runtime: Runtime, name: str, reason: str) -> None:

@@ -152,7 +152,11 @@ def build_schedule(runtime: Runtime, environ: Mapping[str, str] | None = None) -
 
     for setting in SETTINGS.values():
         value = env_in.get(setting.env)
-        if value and setting.env not in schedule.environment and setting.key != "schedule_interval_minutes":
+        if (
+            value
+            and setting.env not in schedule.environment
+            and setting.key != "schedule_interval_minutes"
+        ):
             schedule.environment[setting.env] = value
     if env_in.get("IGCONNECT_APP_SECRET"):
         # Never written into a crontab: the job must find the secret in the secret store.

@@ -16,6 +16,7 @@ from igconnect.connections import (
     save_connection,
 )
 from igconnect.errors import AuthError, ConflictError, IgconnectError, NetworkError
+from igconnect.login.discovered import stored_accounts, stored_pages
 from igconnect.meta.errors import MetaApiError, TokenDead
 from igconnect.meta.oauth import FACEBOOK, INSTAGRAM, FacebookLogin, provider_for
 from igconnect.redact import mask
@@ -287,28 +288,9 @@ def _app_secret_or_empty(runtime: Runtime) -> str:
 
 
 def _apply_discovery(connection: Connection, discovery: Any) -> None:
-    from igconnect.connections import Account, Page
-
-    connection.accounts = [
-        Account(
-            id=a.id,
-            username=a.username,
-            page_id=a.page_id,
-            page_name=a.page_name,
-            account_type=a.account_type,
-        )
-        for a in discovery.accounts
-    ]
+    connection.accounts = stored_accounts(discovery)
     if connection.provider == FACEBOOK:
-        connection.pages = [
-            Page(
-                id=p.id,
-                name=p.name,
-                tasks=list(p.tasks),
-                instagram_account_id=p.instagram_account_id,
-            )
-            for p in discovery.pages
-        ]
+        connection.pages = stored_pages(discovery)
 
 
 @dataclass

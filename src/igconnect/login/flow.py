@@ -16,9 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
 from igconnect.connections import (
-    Account,
     Connection,
-    Page,
     derive_name,
     find_owner,
     get_connection,
@@ -29,6 +27,7 @@ from igconnect.connections import (
 from igconnect.errors import ConflictError, IgconnectError, LoginFailed, UsageError
 from igconnect.login import pages
 from igconnect.login.callback_server import CallbackServer
+from igconnect.login.discovered import stored_accounts, stored_pages
 from igconnect.meta.oauth import (
     FACEBOOK,
     INSTAGRAM,
@@ -343,25 +342,8 @@ def _build_connection(
         provider=provider,
         user_id=identity.user_id,
         user_name=identity.name,
-        accounts=[
-            Account(
-                id=a.id,
-                username=a.username,
-                page_id=a.page_id,
-                page_name=a.page_name,
-                account_type=a.account_type,
-            )
-            for a in discovery.accounts
-        ],
-        pages=[
-            Page(
-                id=p.id,
-                name=p.name,
-                tasks=list(p.tasks),
-                instagram_account_id=p.instagram_account_id,
-            )
-            for p in discovery.pages
-        ],
+        accounts=stored_accounts(discovery),
+        pages=stored_pages(discovery),
         scopes_granted=sorted(set(granted)),
         scopes_declined=sorted(set(declined)),
         granular_scopes=dict(inspection.granular_targets),

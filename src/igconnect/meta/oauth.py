@@ -129,20 +129,23 @@ def states_match(expected: str, received: str | None) -> bool:
     return secrets.compare_digest(expected.encode("utf-8"), received.encode("utf-8", "replace"))
 
 
+def from_epoch(value: Any) -> datetime | None:
+    """A moment Meta gives in epoch seconds (debug_token's `expires_at`...); 0 means never."""
+    seconds = _positive_seconds(value)
+    return datetime.fromtimestamp(seconds, UTC) if seconds else None
+
+
 def _expiry(expires_in: Any, now: datetime) -> datetime | None:
-    try:
-        seconds = int(expires_in)
-    except (TypeError, ValueError):
-        return None
-    return now + timedelta(seconds=seconds) if seconds > 0 else None
+    seconds = _positive_seconds(expires_in)
+    return now + timedelta(seconds=seconds) if seconds else None
 
 
-def _timestamp(value: Any) -> datetime | None:
+def _positive_seconds(value: Any) -> int | None:
     try:
         seconds = int(value)
     except (TypeError, ValueError):
         return None
-    return datetime.fromtimestamp(seconds, UTC) if seconds > 0 else None
+    return seconds if seconds > 0 else None
 
 
 def _token_from(body: Any, what: str) -> str:
@@ -156,12 +159,18 @@ def _token_from(body: Any, what: str) -> str:
     return token
 
 
+def _grant(body: Any, asked_at: datetime, what: str, **details: Any) -> TokenGrant:
+    """The grant in a token endpoint's answer; `expires_in` counts from when it was asked."""
+    return TokenGrant(_token_from(body, what), _expiry(body.get("expires_in"), asked_at), **details)
+
+
 # -- the providers ----------------------------------------------------------------------------------
 class LoginProvider:
     """What both login kinds share; subclasses know the URLs and answer shapes."""
 
     name: str = ""
     default_scopes: tuple[str, ...] = ()
+    rerequest_param: tuple[str, str]  # the dialog parameter that asks again for what was declined
 
     def __init__(self, runtime: Runtime, app_id: str, app_secret: str) -> None:
         self.runtime = runtime
@@ -187,7 +196,18 @@ class LoginProvider:
         rerequest: bool = False,
         config_id: str | None = None,
     ) -> str:
-        raise NotImplementedError
+        params = {
+            "client_id": self.app_id,
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "response_type": "code",
+        }
+        params.update(self._permission_params(config_id))
+        if rerequest:
+            key, value = self.rerequest_param
+            params[key] = value
+        params.update(self._pkce_params(pkce))
+        return f"{self._dialog_url()}?{urlencode(params)}"
 
     def exchange_code(self, code: str, redirect_uri: str, pkce: Pkce | None) -> TokenGrant:
         raise NotImplementedError
@@ -211,55 +231,63 @@ class LoginProvider:
     def revoke(self, token: str) -> None:
         raise NotImplementedError
 
+    # -- what the subclasses fill in or share -----------------------------------------------------
+    def _dialog_url(self) -> str:
+        raise NotImplementedError
+
+    def _permission_params(self, config_id: str | None) -> dict[str, str]:
+        return {"scope": ",".join(self.default_scopes)}
+
     @staticmethod
     def _pkce_params(pkce: Pkce | None) -> dict[str, str]:
         if pkce is None:
             return {}
         return {"code_challenge": pkce.challenge, "code_challenge_method": "S256"}
 
-
-class FacebookLogin(LoginProvider):
-    name = FACEBOOK
-    default_scopes = FACEBOOK_SCOPES
-
-    def authorize_url(
-        self,
-        redirect_uri: str,
-        state: str,
-        *,
-        pkce: Pkce | None = None,
-        rerequest: bool = False,
-        config_id: str | None = None,
-    ) -> str:
-        params = {
-            "client_id": self.app_id,
-            "redirect_uri": redirect_uri,
-            "state": state,
-            "response_type": "code",
-        }
-        if config_id:  # Login for Business: the configuration names the permissions
-            params["config_id"] = config_id
-        else:
-            params["scope"] = ",".join(self.default_scopes)
-        if rerequest:
-            params["auth_type"] = "rerequest"
-        params.update(self._pkce_params(pkce))
-        return f"{self.endpoints.facebook_url}/{self.endpoints.version}/dialog/oauth?{urlencode(params)}"
-
-    def exchange_code(self, code: str, redirect_uri: str, pkce: Pkce | None) -> TokenGrant:
+    def _code_params(
+        self, code: str, redirect_uri: str, pkce: Pkce | None, **extra: str
+    ) -> dict[str, str]:
+        """What a code exchange sends; `extra` (Instagram's grant_type) follows the credentials."""
         remember_secret(code)
         params = {
             "client_id": self.app_id,
             "client_secret": self.app_secret,
+            **extra,
             "redirect_uri": redirect_uri,
             "code": code,
         }
         if pkce is not None:
             params["code_verifier"] = pkce.verifier
-        now = datetime.now(UTC)
-        with self.client(self.endpoints.graph_url) as client:
-            body = client.get("oauth/access_token", params, authenticated=False)
-        return TokenGrant(_token_from(body, "code exchange"), _expiry(body.get("expires_in"), now))
+        return params
+
+    def _token_answer(
+        self, base_url: str, path: str, params: dict[str, str], *, versioned: bool = True
+    ) -> tuple[Any, datetime]:
+        """GET a token endpoint as the app (no user token), and when it was asked: `expires_in`
+        counts from then."""
+        asked_at = datetime.now(UTC)
+        with self.client(base_url) as client:
+            body = client.get(path, params, versioned=versioned, authenticated=False)
+        return body, asked_at
+
+
+class FacebookLogin(LoginProvider):
+    name = FACEBOOK
+    default_scopes = FACEBOOK_SCOPES
+    rerequest_param = ("auth_type", "rerequest")
+
+    def _dialog_url(self) -> str:
+        return f"{self.endpoints.facebook_url}/{self.endpoints.version}/dialog/oauth"
+
+    def _permission_params(self, config_id: str | None) -> dict[str, str]:
+        if config_id:  # Login for Business: the configuration names the permissions
+            return {"config_id": config_id}
+        return super()._permission_params(config_id)
+
+    def exchange_code(self, code: str, redirect_uri: str, pkce: Pkce | None) -> TokenGrant:
+        params = self._code_params(code, redirect_uri, pkce)
+        body, asked_at = self._token_answer(self.endpoints.graph_url, "oauth/access_token", params)
+        return _grant(body, asked_at, "code exchange")
 
     def long_lived(self, short: TokenGrant) -> TokenGrant:
         params = {
@@ -268,12 +296,8 @@ class FacebookLogin(LoginProvider):
             "client_secret": self.app_secret,
             "fb_exchange_token": short.access_token,
         }
-        now = datetime.now(UTC)
-        with self.client(self.endpoints.graph_url) as client:
-            body = client.get("oauth/access_token", params, authenticated=False)
-        return TokenGrant(
-            _token_from(body, "long-lived exchange"), _expiry(body.get("expires_in"), now)
-        )
+        body, asked_at = self._token_answer(self.endpoints.graph_url, "oauth/access_token", params)
+        return _grant(body, asked_at, "long-lived exchange")
 
     def inspect(self, grant: TokenGrant) -> TokenInspection:
         return self.debug_token(grant.access_token)
@@ -296,8 +320,8 @@ class FacebookLogin(LoginProvider):
         return TokenInspection(
             is_valid=bool(data.get("is_valid")),
             user_id=str(data["user_id"]) if data.get("user_id") else None,
-            expires_at=_timestamp(data.get("expires_at")),
-            data_access_expires_at=_timestamp(data.get("data_access_expires_at")),
+            expires_at=from_epoch(data.get("expires_at")),
+            data_access_expires_at=from_epoch(data.get("data_access_expires_at")),
             scopes=[str(s) for s in data.get("scopes") or []],
             granular_targets=granular,
             error_code=error.get("code"),
@@ -358,40 +382,15 @@ class FacebookLogin(LoginProvider):
 class InstagramLogin(LoginProvider):
     name = INSTAGRAM
     default_scopes = INSTAGRAM_SCOPES
+    rerequest_param = ("force_reauth", "true")
 
-    def authorize_url(
-        self,
-        redirect_uri: str,
-        state: str,
-        *,
-        pkce: Pkce | None = None,
-        rerequest: bool = False,
-        config_id: str | None = None,
-    ) -> str:
-        params = {
-            "client_id": self.app_id,
-            "redirect_uri": redirect_uri,
-            "state": state,
-            "response_type": "code",
-            "scope": ",".join(self.default_scopes),
-        }
-        if rerequest:
-            params["force_reauth"] = "true"
-        params.update(self._pkce_params(pkce))
-        return f"{self.endpoints.instagram_url}/oauth/authorize?{urlencode(params)}"
+    def _dialog_url(self) -> str:
+        return f"{self.endpoints.instagram_url}/oauth/authorize"
 
     def exchange_code(self, code: str, redirect_uri: str, pkce: Pkce | None) -> TokenGrant:
-        remember_secret(code)
-        form = {
-            "client_id": self.app_id,
-            "client_secret": self.app_secret,
-            "grant_type": "authorization_code",
-            "redirect_uri": redirect_uri,
-            "code": code,
-        }
-        if pkce is not None:
-            form["code_verifier"] = pkce.verifier
+        form = self._code_params(code, redirect_uri, pkce, grant_type="authorization_code")
         now = datetime.now(UTC)
+        # A POST, sent once: an OAuth code must not be sent twice.
         with self.client(self.endpoints.instagram_api_url) as client:
             body = client.post("oauth/access_token", form, versioned=False, authenticated=False)
         # Documented as {"data": [{...}]}; some answers are flat.
@@ -416,12 +415,13 @@ class InstagramLogin(LoginProvider):
             "client_secret": self.app_secret,
             "access_token": short.access_token,
         }
-        now = datetime.now(UTC)
-        with self.client(self.endpoints.instagram_graph_url) as client:
-            body = client.get("access_token", params, versioned=False, authenticated=False)
-        return TokenGrant(
-            _token_from(body, "long-lived exchange"),
-            _expiry(body.get("expires_in"), now),
+        body, asked_at = self._token_answer(
+            self.endpoints.instagram_graph_url, "access_token", params, versioned=False
+        )
+        return _grant(
+            body,
+            asked_at,
+            "long-lived exchange",
             user_id=short.user_id,
             permissions=_permissions(body) or short.permissions,
         )
@@ -429,14 +429,10 @@ class InstagramLogin(LoginProvider):
     def refresh(self, token: str) -> TokenGrant:
         """A new 60-day token; Meta allows it once the token is 24 h old and not yet expired."""
         params = {"grant_type": "ig_refresh_token", "access_token": token}
-        now = datetime.now(UTC)
-        with self.client(self.endpoints.instagram_graph_url) as client:
-            body = client.get("refresh_access_token", params, versioned=False, authenticated=False)
-        return TokenGrant(
-            _token_from(body, "token refresh"),
-            _expiry(body.get("expires_in"), now),
-            permissions=_permissions(body),
+        body, asked_at = self._token_answer(
+            self.endpoints.instagram_graph_url, "refresh_access_token", params, versioned=False
         )
+        return _grant(body, asked_at, "token refresh", permissions=_permissions(body))
 
     def inspect(self, grant: TokenGrant) -> TokenInspection:
         # No debug_token on this path: what the login answered is what we know.
