@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -165,7 +166,7 @@ def _grant(body: Any, asked_at: datetime, what: str, **details: Any) -> TokenGra
 
 
 # -- the providers ----------------------------------------------------------------------------------
-class LoginProvider:
+class LoginProvider(ABC):
     """What both login kinds share; subclasses know the URLs and answer shapes."""
 
     name: str = ""
@@ -209,31 +210,31 @@ class LoginProvider:
         params.update(self._pkce_params(pkce))
         return f"{self._dialog_url()}?{urlencode(params)}"
 
-    def exchange_code(self, code: str, redirect_uri: str, pkce: Pkce | None) -> TokenGrant:
-        raise NotImplementedError
+    @abstractmethod
+    def exchange_code(self, code: str, redirect_uri: str, pkce: Pkce | None) -> TokenGrant: ...
 
-    def long_lived(self, short: TokenGrant) -> TokenGrant:
-        raise NotImplementedError
+    @abstractmethod
+    def long_lived(self, short: TokenGrant) -> TokenGrant: ...
 
-    def inspect(self, grant: TokenGrant) -> TokenInspection:
-        raise NotImplementedError
+    @abstractmethod
+    def inspect(self, grant: TokenGrant) -> TokenInspection: ...
 
-    def identity(self, token: str) -> Identity:
-        raise NotImplementedError
+    @abstractmethod
+    def identity(self, token: str) -> Identity: ...
 
-    def discover(self, token: str, identity: Identity | None = None) -> Discovery:
-        raise NotImplementedError
+    @abstractmethod
+    def discover(self, token: str, identity: Identity | None = None) -> Discovery: ...
 
     def declined_scopes(self, token: str, granted: list[str]) -> list[str]:
         """Scopes we asked for that the user did not grant."""
         return [s for s in self.default_scopes if s not in granted]
 
-    def revoke(self, token: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def revoke(self, token: str) -> None: ...
 
     # -- what the subclasses fill in or share -----------------------------------------------------
-    def _dialog_url(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def _dialog_url(self) -> str: ...
 
     def _permission_params(self, config_id: str | None) -> dict[str, str]:
         return {"scope": ",".join(self.default_scopes)}
