@@ -173,6 +173,8 @@ class Runtime:
 
             refresh_if_due(self, connection)
         token = self.token_for(connection)
+        from igconnect.meta.client import auth_scheme
+
         app_secret: str | None
         try:
             app_secret = self.app_secret()
@@ -181,7 +183,7 @@ class Runtime:
         return self.graph_client(
             self.endpoints.api_url(connection.provider),
             token=token,
-            auth_scheme="Bearer" if connection.provider == "instagram" else "OAuth",
+            auth_scheme=auth_scheme(connection.provider),
             connection_name=connection.name,
             app_secret=app_secret,
         )

@@ -49,11 +49,13 @@ class ConnectionState:
     def client(self) -> GraphClient:
         """A new client acting as this connection (one per account: usage figures stay apart)."""
         assert self.token is not None
+        from igconnect.meta.client import auth_scheme
+
         runtime = self.runtime
         return runtime.graph_client(
             runtime.endpoints.api_url(self.provider),
             token=self.token,
-            auth_scheme="Bearer" if self.provider == "instagram" else "OAuth",
+            auth_scheme=auth_scheme(self.provider),
             connection_name=self.name,
             app_secret=self.env.app_secret,
         )

@@ -349,7 +349,8 @@ def _collect_all(
         if job.connection not in gates:
             gates[job.connection] = col.ConnectionGate()
             try:
-                clients[job.connection] = _client(runtime, plan.connections[job.connection], run)
+                # client_for refreshes a due Instagram Login token first.
+                clients[job.connection] = runtime.client_for(plan.connections[job.connection])
             except SecretStoreError:
                 raise  # every connection needs the store: say so once, with its own exit code
             except TokenDead as exc:  # the refresh found the token dead
@@ -442,13 +443,6 @@ def _run_pool(
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 yield future.result()
-
-
-def _client(runtime: Runtime, connection: Connection, run: col.RunContext) -> GraphClient:
-    # Create the usage log's SQLite file here, before the worker threads record usage into it at
-    # once (its first-time WAL switch fails with "database is locked" when raced).
-    runtime.usage_log.latest(connection.name)
-    return runtime.client_for(connection)  # refreshes a due Instagram Login token first
 
 
 def _mark_broken(runtime: Runtime, name: str, reason: str) -> None:

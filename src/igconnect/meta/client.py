@@ -39,6 +39,11 @@ BACKOFF_CAP = 8.0
 _TOKEN_PARAMS = ("access_token",)
 
 
+def auth_scheme(provider: str) -> str:
+    """How a token is sent: graph.instagram.com takes Bearer, the Facebook hosts OAuth."""
+    return "Bearer" if provider == "instagram" else "OAuth"
+
+
 def strip_token(url: str) -> str:
     """Remove `access_token` from a URL (Meta puts the token in `paging.next`)."""
     parts = urlsplit(url)

@@ -181,10 +181,12 @@ class LoginProvider(ABC):
         self.endpoints = runtime.endpoints
 
     def client(self, base_url: str, token: str | None = None) -> GraphClient:
+        from igconnect.meta.client import auth_scheme
+
         return self.runtime.graph_client(
             base_url,
             token=token,
-            auth_scheme="Bearer" if self.name == INSTAGRAM else "OAuth",
+            auth_scheme=auth_scheme(self.name),
             app_secret=self.app_secret if token else None,
         )
 
