@@ -49,27 +49,10 @@ def prepare(sb, home: Path, accounts: int) -> dict[str, str]:
         **sb.env(),
     }
     os.environ.update(env)
-    from igconnect import secretstore
-    from igconnect.connections import Account, Connection, save_connection
-    from igconnect.runtime import Runtime
-    from igconnect.trackers import Tracker, save_tracker
+    from _homes import seed
 
-    world = sb.world
-    reach = [a for a in world.accounts.values()][:accounts]
-    runtime = Runtime()
-    connection = Connection(
-        name="acme",
-        provider="facebook",
-        user_id=ADA,
-        accounts=[Account(id=a.id, username=a.username) for a in reach],
-    )
-    runtime.secret_store.set(secretstore.token_key(connection.id), sb.issue_token(ADA))
-    with runtime.edit() as doc:
-        save_connection(doc, connection)
-        for a in reach:
-            save_tracker(
-                doc, Tracker(kind="account", target=a.username, connection="acme", account_id=a.id)
-            )
+    reach = [a for a in sb.world.accounts.values()][:accounts]
+    seed("acme", ADA, sb.issue_token(ADA), [(a.id, a.username) for a in reach])
     return env
 
 

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 LOCK_TIMEOUT_SECONDS = 10.0
-# Tables of the settings file that are not settings (owned by connections.py and trackers.py).
+# Tables igconnect 0.1 kept in the settings file; the first run moves them to the state store
+# (config_upgrade.py), so they are allowed here only until then.
 DATA_TABLES = ("connections", "trackers")
 
 _HEADER = (

@@ -161,12 +161,11 @@ def test_a_dead_token_breaks_its_connection_and_the_others_complete(
     assert "@bobs_bakery (connection bob): broken" in result.stderr
     assert "password was changed" in result.stderr
     assert {r["username"] for r in read_csv(setup.out)} == {"acme_1", "acme_2", "acme_3"}
-    from igconnect.connections import get_connection
-    from igconnect.runtime import Runtime
+    from tests import stored
 
-    connection = get_connection(Runtime().document(), "bob")
+    connection = stored.connection("bob")
     assert connection.is_broken and "password" in (connection.broken_reason or "")
-    assert not get_connection(Runtime().document(), "ada").is_broken
+    assert not stored.connection("ada").is_broken
     again = cli("export", "stories", "--out", str(setup.out))  # broken: skipped without a call
     assert again.exit_code == ExitCode.PARTIAL
     assert "is broken" in again.stderr and "login --reconnect bob" in again.stderr

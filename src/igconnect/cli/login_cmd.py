@@ -46,7 +46,7 @@ def login_command(
 
     Example: igconnect login --name acme
     """
-    from igconnect.login.connections_service import summarize
+    from igconnect.connections.service import summarize
     from igconnect.login.flow import LoginOptions, run_login
 
     obj = cli_context.get(ctx)
@@ -62,7 +62,12 @@ def login_command(
     result = run_login(obj.runtime, options, notify=obj.info)
     connection = result.connection
     if obj.wants_json(json_output):
-        data = summarize(obj.runtime, connection, store=result.secret_store).to_json()
+        data = summarize(
+            obj.runtime,
+            connection,
+            store=result.secret_store,
+            usernames=[a.username for a in result.reach.accounts],
+        ).to_json()
         data["reconnected"] = result.reconnected
         data["missing"] = result.missing
         obj.emit_json(data)
@@ -78,7 +83,7 @@ def login_command(
             "Facebook Page" if connection.provider == "facebook" else "type",
         ):
             table.add_column(column)
-        for account in connection.accounts:
+        for account in result.reach.accounts:
             third = account.page_name if connection.provider == "facebook" else account.account_type
             table.add_row("@" + account.username, account.id, third or "")
         obj.out.print(table)
@@ -109,7 +114,7 @@ def logout_command(
 
     Example: igconnect logout acme --revoke
     """
-    from igconnect.login.connections_service import logout
+    from igconnect.connections.service import logout
 
     obj = cli_context.get(ctx)
     result = logout(obj.runtime, name, revoke=revoke, force=force)

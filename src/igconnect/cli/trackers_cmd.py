@@ -44,7 +44,7 @@ def add_command(
 
     Example: igconnect trackers add @acme_shop --connection acme
     """
-    from igconnect.tracker_service import add_tracker
+    from igconnect.trackers.service import add_tracker
 
     obj = cli_context.get(ctx)
     result = add_tracker(obj.runtime, tracker, connection, high_volume=high_volume, strict=strict)
@@ -76,7 +76,7 @@ def assign_command(
 
     Example: igconnect trackers assign @acme_shop acme
     """
-    from igconnect.tracker_service import assign_tracker
+    from igconnect.trackers.service import assign_tracker
 
     obj = cli_context.get(ctx)
     result = assign_tracker(obj.runtime, tracker, connection, strict=strict)
@@ -93,7 +93,7 @@ def unassign_command(
     ctx: typer.Context, tracker: str = typer.Argument(..., help=_TRACKER_HELP)
 ) -> None:
     """Take a tracker off its connection (it stays tracked, and collects nothing until assigned)."""
-    from igconnect.tracker_service import unassign_tracker
+    from igconnect.trackers.service import unassign_tracker
 
     obj = cli_context.get(ctx)
     result = unassign_tracker(obj.runtime, tracker)
@@ -108,7 +108,7 @@ def remove_command(
     ctx: typer.Context, tracker: str = typer.Argument(..., help=_TRACKER_HELP)
 ) -> None:
     """Stop tracking an account or hashtag."""
-    from igconnect.tracker_service import remove_tracker
+    from igconnect.trackers.service import remove_tracker
 
     obj = cli_context.get(ctx)
     removed = remove_tracker(obj.runtime, tracker)
@@ -126,7 +126,7 @@ def move_command(
 
     Example, after reconnecting under a new name: igconnect trackers move --from acme --to acme-2
     """
-    from igconnect.tracker_service import move_trackers
+    from igconnect.trackers.service import move_trackers
 
     obj = cli_context.get(ctx)
     result = move_trackers(obj.runtime, source, target, strict=strict)
@@ -146,7 +146,7 @@ def list_command(
 ) -> None:
     """Trackers grouped by connection, with each connection's load, status and last rate-limit
     usage."""
-    from igconnect.tracker_listing import list_trackers
+    from igconnect.trackers.listing import list_trackers
 
     obj = cli_context.get(ctx)
     listing = list_trackers(obj.runtime)
@@ -165,7 +165,7 @@ def rebalance_command(
     json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
     """Propose the assignment that follows the rules with the fewest moves; --apply writes it."""
-    from igconnect.tracker_service import rebalance
+    from igconnect.trackers.service import rebalance
 
     obj = cli_context.get(ctx)
     result = rebalance(obj.runtime, apply=apply)
@@ -191,7 +191,7 @@ def classify_command(
     Example: igconnect trackers classify @acme_shop
     """
     from igconnect.errors import PartialFailure
-    from igconnect.tracker_classify import classify
+    from igconnect.trackers.classify import classify
 
     obj = cli_context.get(ctx)
     results = classify(obj.runtime, tracker, set_volume=set_volume)

@@ -209,13 +209,14 @@ def secret_store_usable(env: EnvState) -> Finding:
     usual_fix="check the network, proxy and the endpoint settings (`igconnect config show`)",
 )
 def meta_reachable(env: EnvState) -> Finding:
-    from igconnect.connections import load_connections
     from igconnect.meta.errors import MetaApiError, MetaUnreachable, TransientError
 
     runtime = env.runtime
     endpoints = runtime.endpoints
     urls = [endpoints.graph_url]
-    providers = {c.provider for c in load_connections(runtime.document()).values()}
+    providers = {
+        r[0] for r in runtime.state.db.execute("SELECT DISTINCT provider FROM connections")
+    }
     if "instagram" in providers:
         urls.append(endpoints.instagram_graph_url)
     answered: dict[str, str] = {}

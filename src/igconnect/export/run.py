@@ -23,7 +23,9 @@ from igconnect.export import collector as col
 from igconnect.export.writer import FORMATS
 
 if TYPE_CHECKING:
-    from igconnect.connections import Connection
+    import sqlite3
+
+    from igconnect.connections.model import Connection
     from igconnect.export.archive import Archive
     from igconnect.meta.client import GraphClient
     from igconnect.runtime import Runtime
@@ -121,68 +123,95 @@ class _Plan:
 
 
 def _plan(runtime: Runtime, options: ExportOptions) -> _Plan:
-    from igconnect.connections import load_connections
-    from igconnect.trackers import KIND_ACCOUNT, load_trackers
+    from igconnect.connections.model import normalise_username
+    from igconnect.connections.store import ConnectionStore
 
-    doc = runtime.document()
-    connections = load_connections(doc)
-    trackers = [t for t in load_trackers(doc).values() if t.kind == KIND_ACCOUNT]
+    db = runtime.state.db
+    connections = {c.name: c for c in ConnectionStore(db).all()}
     for name in options.connections:
         if name not in connections:
             raise NotFoundError(
                 "connection", name, connections, hint="run `igconnect connections list`"
             )
-    wanted = [a.lstrip("@").lower() for a in options.accounts]
-    for name in wanted:
-        if name not in {t.target for t in trackers}:
+    wanted = [normalise_username(a) for a in options.accounts]
+    rows = list(_account_trackers(db, wanted, options.connections))
+    missing = set(wanted) - {r["target"] for r in rows}
+    if missing:
+        name = sorted(missing)[0]
+        if options.connections:  # the tracker may exist on another connection
             raise NotFoundError(
                 "account tracker",
-                "@" + name,
-                ["@" + t.target for t in trackers],
-                hint="run `igconnect trackers list`, or add it with `igconnect trackers add @NAME`",
+                f"@{name} on {', '.join(options.connections)}",
+                [],
+                hint="run `igconnect trackers list` to see which connection carries it",
             )
-    selected = [
-        t
-        for t in trackers
-        if (not wanted or t.target in wanted)
-        and (not options.connections or t.connection in options.connections)
-    ]
+        known = [r[0] for r in db.execute("SELECT key FROM trackers WHERE kind = 'account'")]
+        raise NotFoundError(
+            "account tracker",
+            "@" + name,
+            known,
+            hint="run `igconnect trackers list`, or add it with `igconnect trackers add @NAME`",
+        )
     jobs: list[col.AccountJob] = []
     skipped: list[AccountReport] = []
     account_ids: list[str] = []
-    for tracker in selected:
-        connection = connections.get(tracker.connection or "")
+    for row in rows:
+        connection = connections.get(row["connection"] or "")
+        account_id = row["account_id"] or row["reached_id"]
+        target = row["target"]
         reason: str | None = None
-        account_id = tracker.account_id
-        if tracker.connection is None:
-            reason = f"no connection assigned (run `igconnect trackers assign @{tracker.target}`)"
-        elif connection is None:
-            reason = f"its connection '{tracker.connection}' no longer exists"
-        else:
-            reached = connection.reaches(tracker.target)
-            account_id = account_id or (reached.id if reached else None)
-            if connection.is_broken:
-                reason = (
-                    f"connection '{connection.name}' is broken"
-                    f" ({connection.broken_reason or 'token dead'}); run "
-                    f"`igconnect login --reconnect {connection.name}`"
-                )
-            elif account_id is None:
-                reason = f"connection '{connection.name}' does not reach @{tracker.target}"
+        if connection is None:
+            reason = (
+                f"no connection assigned (run `igconnect trackers assign @{target} CONNECTION`)"
+            )
+        elif connection.is_broken:
+            reason = (
+                f"connection '{connection.name}' is broken"
+                f" ({connection.broken_reason or 'token dead'}); run "
+                f"`igconnect login --reconnect {connection.name}`"
+            )
+        elif row["reached_id"] is None:
+            reason = f"connection '{connection.name}' does not reach @{target}"
         if account_id:
             account_ids.append(account_id)
         if reason is not None or connection is None or account_id is None:
             skipped.append(
-                AccountReport(
-                    tracker.connection, tracker.target, account_id, col.SKIPPED, reason, 0, 0
-                )
+                AccountReport(row["connection"], target, account_id, col.SKIPPED, reason, 0, 0)
             )
             continue
-        jobs.append(
-            col.AccountJob(connection.name, connection.provider, tracker.target, account_id)
-        )
+        jobs.append(col.AccountJob(connection.name, connection.provider, target, account_id))
     filtered = bool(options.accounts or options.connections)
     return _Plan(jobs, skipped, connections, account_ids if filtered else None)
+
+
+def _account_trackers(
+    db: sqlite3.Connection, usernames: list[str], connections: list[str]
+) -> Iterator[sqlite3.Row]:
+    """The account trackers to collect, each with its connection and the account it reaches."""
+    where = ["t.kind = 'account'"]
+    params: list[str] = []
+    if usernames:
+        where.append(f"t.target IN ({', '.join('?' * len(usernames))})")
+        params += usernames
+    if connections:
+        where.append(f"c.name IN ({', '.join('?' * len(connections))})")
+        params += connections
+    yield from db.execute(
+        f"""
+        SELECT t.target, t.account_id, c.name AS connection,
+               coalesce(by_id.account_id, by_name.account_id) AS reached_id
+        FROM trackers t
+        LEFT JOIN connections c ON c.id = t.connection_id
+        LEFT JOIN accounts by_id
+               ON by_id.connection_id = t.connection_id AND by_id.account_id = t.account_id
+        LEFT JOIN accounts by_name
+               ON by_name.username = t.target COLLATE NOCASE
+              AND by_name.connection_id = t.connection_id
+        WHERE {" AND ".join(where)}
+        ORDER BY t.key
+        """,
+        params,
+    )
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -308,6 +337,7 @@ def _collect_all(
     archive: Archive,
     clock: Callable[[], datetime],
 ) -> tuple[list[AccountReport], int, list[str], list[str]]:
+    from igconnect.connections.clients import client_for
     from igconnect.meta.errors import TokenDead
 
     settings = runtime.settings
@@ -350,7 +380,7 @@ def _collect_all(
             gates[job.connection] = col.ConnectionGate()
             try:
                 # client_for refreshes a due Instagram Login token first.
-                clients[job.connection] = runtime.client_for(plan.connections[job.connection])
+                clients[job.connection] = client_for(runtime, plan.connections[job.connection])
             except SecretStoreError:
                 raise  # every connection needs the store: say so once, with its own exit code
             except TokenDead as exc:  # the refresh found the token dead
@@ -446,11 +476,14 @@ def _run_pool(
 
 
 def _mark_broken(runtime: Runtime, name: str, reason: str) -> None:
-    from igconnect.connections import mark_broken
+    from igconnect.connections.store import ConnectionStore
 
     try:
-        with runtime.edit() as doc:
-            mark_broken(doc, name, reason)
+        with runtime.state.transaction() as db:
+            store = ConnectionStore(db)
+            connection = store.find(name)
+            if connection is not None:
+                store.mark_broken(connection.id, reason)
     except IgconnectError as exc:  # the run goes on; the summary still names the connection
         log.warning("could not mark connection %s broken: %s", name, exc)
 
