@@ -157,7 +157,12 @@ def _read_tables(doc: Mapping[str, Any], path: Path) -> _Moved:
 
 
 def _bad(path: Path, where: str, exc: BaseException) -> ConfigError:
-    reason = exc.message if isinstance(exc, IgconnectError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, IgconnectError):
+        reason = exc.message
+    elif isinstance(exc, KeyError):
+        reason = f"'{exc.args[0]}' is missing"
+    else:
+        reason = str(exc)
     return ConfigError(
         f"cannot move [{where}] from {path} to the state store: {reason}; nothing was changed",
         hint="fix or remove that table by hand, then run the command again",

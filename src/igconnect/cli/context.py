@@ -58,7 +58,10 @@ class CliContext:
         self.err.print("Warning: " + redact(message), style="yellow", markup=False)
 
     def flush_warnings(self) -> None:
-        """Print the warnings the runtime gathered (e.g. the plaintext token store), once each."""
+        """Print what the runtime gathered (an upgrade done, the plaintext token store), once each."""
+        for message in dict.fromkeys(self.runtime.notices):
+            self.info(message)
+        self.runtime.notices.clear()
         for message in dict.fromkeys(self.runtime.warnings):
             self.warn(message)
         self.runtime.warnings.clear()

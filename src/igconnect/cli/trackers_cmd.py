@@ -208,3 +208,91 @@ def classify_command(
             hint="see the notes above; fix their connections and run `igconnect trackers "
             "classify` again",
         )
+
+
+@trackers_app.command("export")
+def export_command(
+    ctx: typer.Context,
+    file: str = typer.Argument("-", metavar="[FILE|-]", help="CSV file to write, or - for stdout."),
+) -> None:
+    """Write every tracker to a CSV file (tracker, connection, volume), to keep it in git or a
+    spreadsheet.
+
+    Example: igconnect trackers export trackers.csv
+    """
+    from pathlib import Path
+
+    from igconnect.fileio import atomic_write_text
+    from igconnect.trackers.transfer import export_csv
+
+    obj = cli_context.get(ctx)
+    text = export_csv(obj.runtime)
+    if file == "-":
+        obj.out.file.write(text)
+        return
+    atomic_write_text(Path(file).expanduser(), text)
+    obj.success(f"wrote {text.count(chr(10)) - 1} tracker(s) to {file}")
+
+
+@trackers_app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: str = typer.Argument(..., metavar="FILE|-", help="CSV file to read, or - for stdin."),
+    sync: bool = typer.Option(False, "--sync", help="Also remove the trackers FILE does not list."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
+    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
+) -> None:
+    """Add the trackers of a CSV file and set their connection and volume, all or nothing.
+
+    The file has a header: tracker,connection,volume. An empty connection lets igconnect choose;
+    an empty volume keeps the current one. One bad line and nothing is imported: every bad line is
+    listed with its number.
+
+    Example: igconnect trackers import trackers.csv --dry-run
+    """
+    import sys
+    from pathlib import Path
+
+    from igconnect.errors import UsageError
+    from igconnect.trackers.transfer import ImportRefused, import_csv
+
+    obj = cli_context.get(ctx)
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).expanduser().read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise UsageError(f"cannot read {file}: {reason}", hint="give the path of a CSV file") from None
+    try:
+        result = import_csv(obj.runtime, text, source=file, sync=sync, dry_run=dry_run)
+    except ImportRefused as exc:
+        for problem in exc.problems:
+            obj.err.print(f"  {problem}", markup=False, highlight=False)
+        raise
+    if obj.wants_json(json_output):
+        obj.emit_json(
+            {
+                "applied": result.applied,
+                "added": result.added,
+                "updated": result.updated,
+                "removed": result.removed,
+                "unchanged": result.unchanged,
+                "unassigned": result.unassigned,
+                "warnings": result.warnings,
+            }
+        )
+        return
+    _warn_all(obj, result.warnings)
+    counts = (
+        f"{len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "
+        f"{result.unchanged} unchanged"
+    )
+    if dry_run:
+        obj.info(f"Dry run of {file}: {counts}; nothing was changed")
+    else:
+        obj.success(f"imported {file}: {counts}")
+    if result.unassigned:
+        obj.warn(
+            f"{len(result.unassigned)} tracker(s) have no connection that can carry them: "
+            + ", ".join(result.unassigned[:5])
+            + " (see `igconnect trackers list`)"
+        )

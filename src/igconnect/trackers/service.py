@@ -102,7 +102,7 @@ def tracker_load(runtime: Runtime) -> LoadSummary:
     return load_summary(p.trackers, p.carriers, p.limits)
 
 
-def _loads(
+def current_loads(
     db: sqlite3.Connection, conns: dict[str, Carrier], limits: Limits, *, without: str | None = None
 ) -> dict[str, ConnectionLoad]:
     """What each connection carries now (leaving out the tracker `without`)."""
@@ -209,7 +209,7 @@ def check_assignment(
     return warnings
 
 
-def _account_id(tracker: Tracker, conns: dict[str, Carrier]) -> str | None:
+def account_id_of(tracker: Tracker, conns: dict[str, Carrier]) -> str | None:
     if tracker.kind != KIND_ACCOUNT:
         return None
     if tracker.account_id:
@@ -244,8 +244,8 @@ def add_tracker(
         if existing is not None:
             trackers.add(existing)  # refuses, naming where it is
         conns = carriers(db)
-        tracker.account_id = _account_id(tracker, conns)
-        loads = _loads(db, conns, limits)
+        tracker.account_id = account_id_of(tracker, conns)
+        loads = current_loads(db, conns, limits)
         warnings: list[str] = []
         if connection is not None:
             if connection not in conns:
@@ -291,11 +291,11 @@ def assign_tracker(
         previous = tracker.connection
         if previous == connection:
             return AssignResult(tracker, previous, connection, changed=False)
-        loads = _loads(db, conns, limits, without=tracker.key)
+        loads = current_loads(db, conns, limits, without=tracker.key)
         warnings = check_assignment(
             tracker, conns[connection], loads[connection], limits, strict=strict
         )
-        trackers.assign(tracker.key, conns[connection].connection.id, _account_id(tracker, conns))
+        trackers.assign(tracker.key, conns[connection].connection.id, account_id_of(tracker, conns))
         tracker.connection = connection
     return AssignResult(tracker, previous, connection, changed=True, warnings=warnings)
 
@@ -333,7 +333,7 @@ def move_trackers(runtime: Runtime, source: str, target: str, strict: bool = Fal
         moving = trackers.on(conns[source].connection.id)
         if source == target or not moving:
             return MoveResult(source, target, [])
-        load = _loads(db, conns, limits)[target]
+        load = current_loads(db, conns, limits)[target]
         warnings: list[str] = []
         refused: list[str] = []
         for tracker in moving:
@@ -364,7 +364,7 @@ def move_trackers(runtime: Runtime, source: str, target: str, strict: bool = Fal
             )
         target_id = conns[target].connection.id
         for tracker in moving:
-            trackers.assign(tracker.key, target_id, _account_id(tracker, conns))
+            trackers.assign(tracker.key, target_id, account_id_of(tracker, conns))
     return MoveResult(source, target, [t.key for t in moving], warnings)
 
 
