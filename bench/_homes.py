@@ -17,12 +17,12 @@ def seed(
     name: str,
     user_id: str,
     token: str,
-    accounts: Iterable[tuple[str, str]],
+    accounts: Iterable[tuple[str, str, str | None]],
     *,
     trackers: bool = True,
 ) -> None:
-    """`accounts`: (account id, username) pairs the connection reaches."""
-    reach = Reach([Account(id=i, username=u) for i, u in accounts])
+    """`accounts`: (account id, username, Page id) of each account the connection reaches."""
+    reach = Reach([Account(id=i, username=u, page_id=p) for i, u, p in accounts])
     connection = Connection(name=name, provider="facebook", user_id=user_id, user_name=name)
     runtime = Runtime()
     runtime.secret_store.set(token_key(connection.id), token)

@@ -52,7 +52,7 @@ def prepare(sb, home: Path, accounts: int) -> dict[str, str]:
     from _homes import seed
 
     reach = [a for a in sb.world.accounts.values()][:accounts]
-    seed("acme", ADA, sb.issue_token(ADA), [(a.id, a.username) for a in reach])
+    seed("acme", ADA, sb.issue_token(ADA), [(a.id, a.username, a.page_id) for a in reach])
     return env
 
 

@@ -51,7 +51,7 @@ def test_a_failed_migration_leaves_the_store_at_its_version(
     monkeypatch.setattr(db_module, "MIGRATIONS", (*schema.MIGRATIONS, broken))
     monkeypatch.setattr(db_module, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
     with pytest.raises(ConfigError):
-        StateStore(path).db
+        StateStore(path).db.close()
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
     assert "note" not in [r[1] for r in db.execute("PRAGMA table_info(trackers)")]
@@ -63,7 +63,7 @@ def test_a_store_from_a_newer_igconnect_is_refused(tmp_path: Path) -> None:
     db.execute(f"PRAGMA user_version={schema.SCHEMA_VERSION + 1}")
     db.close()
     with pytest.raises(ConfigError, match="newer igconnect") as info:
-        StateStore(path).db
+        StateStore(path).db.close()
     assert "upgrade igconnect" in (info.value.hint or "")
 
 
@@ -71,7 +71,7 @@ def test_a_file_that_is_not_a_store_says_what_to_do(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     path.write_bytes(b"not a database, just text " * 100)
     with pytest.raises(ConfigError, match="cannot be used") as info:
-        StateStore(path).db
+        StateStore(path).db.close()
     assert info.value.exit_code == ExitCode.CONFIG
     assert "backup" in (info.value.hint or "")
     assert path.read_bytes().startswith(b"not a database")  # left as it was
@@ -81,8 +81,11 @@ def test_a_writer_waits_for_another_then_gives_up_clearly(tmp_path: Path) -> Non
     path = tmp_path / "state.sqlite"
     holder = StateStore(path)
     waiter = StateStore(path, busy_timeout=0.2)
-    with holder.transaction(), pytest.raises(BusyError, match="stayed locked"):
-        with waiter.transaction():
-            pass
+    with (
+        holder.transaction(),
+        pytest.raises(BusyError, match="stayed locked"),
+        waiter.transaction(),
+    ):
+        pass
     with waiter.transaction():  # free again
         pass

@@ -49,7 +49,9 @@ def test_the_first_run_moves_everything_and_says_so_once(old_home: Path, cli: An
     assert result.exit_code == 0, result.output
     notices = [line for line in result.stderr.splitlines() if "Moved" in line]
     assert len(notices) == 1
-    assert "Moved 1 connection(s) and 4 tracker(s) from config.toml to the state store" in notices[0]
+    assert (
+        "Moved 1 connection(s) and 4 tracker(s) from config.toml to the state store" in notices[0]
+    )
     (backup,) = _backups(old_home)
     assert str(backup) in notices[0]
     assert backup.read_bytes() == OLD_CONFIG.read_bytes()
@@ -95,7 +97,9 @@ def test_a_table_that_cannot_move_changes_nothing(
             '[trackers."@acme_2"]\nconnection = "ada"\nvolume = "huge"',
         )
     else:  # a connection without its id (the token's key)
-        broken = text.replace('provider = "facebook"\nid = "c-dea482d5ce2f4ceb"\n', 'provider = "facebook"\n')
+        broken = text.replace(
+            'provider = "facebook"\nid = "c-dea482d5ce2f4ceb"\n', 'provider = "facebook"\n'
+        )
     assert broken != text
     old_home.write_text(broken)
     result = cli("connections", "list")

@@ -68,7 +68,9 @@ class CliContext:
 
     def emit_json(self, data: Any) -> None:
         text = json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False)
-        self.out.print(redact(text), markup=False, highlight=False, soft_wrap=True)
+        # Straight to the stream: rich would lay out every line of a 10,000-tracker listing.
+        self.out.file.write(redact(text) + "\n")
+        self.out.file.flush()
 
     def setup_logging(self) -> None:
         level = logging.DEBUG if self.debug else logging.INFO if self.verbose else logging.WARNING

@@ -261,7 +261,9 @@ def import_command(
         text = sys.stdin.read() if file == "-" else Path(file).expanduser().read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
-        raise UsageError(f"cannot read {file}: {reason}", hint="give the path of a CSV file") from None
+        raise UsageError(
+            f"cannot read {file}: {reason}", hint="give the path of a CSV file"
+        ) from None
     try:
         result = import_csv(obj.runtime, text, source=file, sync=sync, dry_run=dry_run)
     except ImportRefused as exc:

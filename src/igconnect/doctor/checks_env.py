@@ -44,7 +44,8 @@ def settings_readable(env: EnvState) -> Finding:
     except ConfigError as exc:
         steps = [
             f"Open {path} in an editor and fix what the evidence names (it was left as it is).",
-            "Or move it away to start afresh; connections would then have to be added again.",
+            "Or move it away to start afresh: the settings go back to their defaults (connections "
+            "and trackers are in the state store and stay).",
         ]
         return failure(exc.message, steps, "igconnect config show", path=str(path))
     if not path.exists():

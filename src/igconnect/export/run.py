@@ -190,9 +190,9 @@ def _account_trackers(
     """The account trackers to collect, each with its connection and the account it reaches."""
     where = ["t.kind = 'account'"]
     params: list[str] = []
-    if usernames:
-        where.append(f"t.target IN ({', '.join('?' * len(usernames))})")
-        params += usernames
+    if usernames:  # by key: the primary key's index finds them without a scan
+        where.append(f"t.key IN ({', '.join('?' * len(usernames))})")
+        params += ["@" + u for u in usernames]
     if connections:
         where.append(f"c.name IN ({', '.join('?' * len(connections))})")
         params += connections

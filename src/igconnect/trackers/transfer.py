@@ -47,7 +47,9 @@ class ImportResult:
     updated: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
-    unassigned: list[str] = field(default_factory=list)  # added with no connection that can carry it
+    unassigned: list[str] = field(
+        default_factory=list
+    )  # added with no connection that can carry it
     warnings: list[str] = field(default_factory=list)
     applied: bool = True  # False for a dry run
 
@@ -110,7 +112,9 @@ def _parse(text: str, problems: list[str]) -> list[_Line]:
             problems.append(f"line {number}: {tracker.key} is already on line {seen[tracker.key]}")
             continue
         seen[tracker.key] = number
-        lines.append(_Line(number, tracker, cells.get("connection") or None, volume and volume.lower()))
+        lines.append(
+            _Line(number, tracker, cells.get("connection") or None, volume and volume.lower())
+        )
     return lines
 
 

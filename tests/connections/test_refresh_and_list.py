@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fixtures imported from tests/login/conftest.py are used as arguments)
 """refresh_if_due against the sandbox, the pinned JSON keys of `connections list`, expiry warnings."""
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from igconnect.runtime import Runtime
 from igconnect.sandbox import Sandbox
 from igconnect.secretstore import token_key
 from tests import stored
-from tests.login.conftest import FakeBrowser
+from tests.login.conftest import (  # noqa: F401 (fixtures)
+    FakeBrowser,
+    login_port,
+    make_sandbox,
+    sandbox_env,
+)
 
 
 def _age(name: str, *, issued_days_ago: float, expires_in_days: float) -> None:
