@@ -36,7 +36,7 @@ def test_usage_follows_a_rename_and_goes_with_the_connection(cli) -> None:  # ty
     runtime.close()
     assert cli("connections", "rename", "acme", "acme-2").exit_code == 0
     assert len(UsageStore(Runtime().state.db).latest(acme.id)) == 2
-    assert cli("logout", "acme-2").exit_code == 0
+    assert cli("logout", "acme-2", "--yes").exit_code == 0
     assert UsageStore(Runtime().state.db).latest(acme.id) == []
 
 

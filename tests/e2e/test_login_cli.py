@@ -215,7 +215,7 @@ def test_logout_refuses_with_trackers_then_force_unassigns(
     assert refused.exit_code == ExitCode.CONFLICT
     assert "1 tracker(s) are assigned to 'acme'" in refused.stderr
     assert "acme" in stored.connections()
-    result = cli("logout", "acme", "--force")
+    result = cli("logout", "acme", "--force", "--yes")
     assert result.exit_code == 0, result.stderr
     assert "unassigned 1 tracker(s)" in result.stderr and "@someone" in result.stderr
     assert stored.connections() == {}
@@ -231,7 +231,7 @@ def test_logout_with_revoke(
     connection = stored.connections()["acme"]
     token = Runtime().secret_store.get(token_key(connection.id))
     assert token
-    result = cli("logout", "acme", "--revoke")
+    result = cli("logout", "acme", "--revoke", "--yes")
     assert result.exit_code == 0, result.stderr
     assert "Revoked the app's permissions" in result.stderr
     assert stored.connections() == {}
@@ -248,7 +248,7 @@ def test_logout_revoke_with_dead_token_still_removes(
     sb = sandbox_env()
     assert cli("login", "--name", "acme").exit_code == 0
     sb.set_scenario("app-removed")
-    result = cli("logout", "acme", "--revoke")
+    result = cli("logout", "acme", "--revoke", "--yes")
     assert result.exit_code == 0, result.stderr
     assert "could not revoke" in result.stderr
     assert stored.connections() == {}

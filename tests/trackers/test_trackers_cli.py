@@ -73,15 +73,15 @@ def test_unassign_remove_and_move_all_or_nothing(cli, save_connections) -> None:
     save_connections(conn("old", ["p", "q"]), conn("new", ["p", "q"]), conn("half", ["p"]))
     cli("trackers", "add", "@p", "-c", "old")
     cli("trackers", "add", "@q", "-c", "old")
-    refused = cli("trackers", "move", "--from", "old", "--to", "half")
+    refused = cli("trackers", "move", "--from", "old", "--to", "half", "--yes")
     assert refused.exit_code == ExitCode.CONFLICT and "nothing moved" in refused.stderr
     assert stored() == {"@p": "old", "@q": "old"}
-    moved = cli("trackers", "move", "--from", "old", "--to", "new")
+    moved = cli("trackers", "move", "--from", "old", "--to", "new", "--yes")
     assert moved.exit_code == 0 and "moved 2 tracker(s)" in moved.stderr
     assert stored() == {"@p": "new", "@q": "new"}
     assert cli("trackers", "move", "--from", "nwe", "--to", "old").exit_code == ExitCode.NOT_FOUND
     assert cli("trackers", "unassign", "@p").exit_code == 0
-    assert cli("trackers", "remove", "@q").exit_code == 0
+    assert cli("trackers", "remove", "@q", "--yes").exit_code == 0
     assert stored() == {"@p": None}
 
 
@@ -182,7 +182,7 @@ def test_rebalance_proposes_then_applies(cli, save_connections) -> None:  # type
         }
     ]
     assert data["satisfies_every_rule"] is True and data["applied"] is False
-    applied = cli("trackers", "rebalance", "--apply")
+    applied = cli("trackers", "rebalance", "--apply", "--yes")
     assert applied.exit_code == 0 and "applied 1 move(s)" in applied.stderr
     assert stored() == {"@h": "b", "@p": "a", "@q": "a"}
     again = cli("trackers", "rebalance")

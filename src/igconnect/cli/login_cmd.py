@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.confirm import DRY_RUN_HELP, YES_HELP
 
 
 def register(app: typer.Typer) -> None:
@@ -109,14 +110,39 @@ def logout_command(
     force: bool = typer.Option(
         False, "--force", help="Unassign the trackers on this connection instead of refusing."
     ),
+    yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
 ) -> None:
-    """Remove a connection: its token from the secret store and its metadata from the settings.
+    """Remove a connection: its token from the secret store and its record from the state store.
+
+    On a terminal it shows what will happen and asks first; without one it needs --yes.
 
     Example: igconnect logout acme --revoke
     """
+    from igconnect.cli.confirm import go_ahead
     from igconnect.connections.service import logout
 
     obj = cli_context.get(ctx)
+    planned = logout(obj.runtime, name, revoke=revoke, force=force, dry_run=True)
+    plan = [f"delete the token of '{name}' and its record (the archive keeps what it collected)"]
+    if revoke:
+        plan.append("revoke the app's permissions on Meta's side for this login")
+    if planned.unassigned:
+        plan.append(
+            f"unassign {len(planned.unassigned)} tracker(s): "
+            + ", ".join(planned.unassigned[:10])
+            + (" …" if len(planned.unassigned) > 10 else "")
+        )
+    flags = " --revoke" * revoke + " --force" * force
+    if not go_ahead(
+        obj,
+        f"log out of '{name}'",
+        plan,
+        yes=yes,
+        dry_run=dry_run,
+        command=f"igconnect logout {name}{flags}",
+    ):
+        return
     result = logout(obj.runtime, name, revoke=revoke, force=force)
     for warning in result.warnings:
         obj.warn(warning)

@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.confirm import DRY_RUN_HELP, YES_HELP
 
 trackers_app = typer.Typer(
     help="Accounts and hashtags to track, and the connection each one uses (see docs/trackers.md).",
@@ -105,12 +106,22 @@ def unassign_command(
 
 @trackers_app.command("remove")
 def remove_command(
-    ctx: typer.Context, tracker: str = typer.Argument(..., help=_TRACKER_HELP)
+    ctx: typer.Context,
+    tracker: str = typer.Argument(..., help=_TRACKER_HELP),
+    yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
 ) -> None:
-    """Stop tracking an account or hashtag."""
+    """Stop tracking an account or hashtag (what was collected stays in the archive)."""
+    from igconnect.cli.confirm import go_ahead
     from igconnect.trackers.service import remove_tracker
 
     obj = cli_context.get(ctx)
+    planned = remove_tracker(obj.runtime, tracker, dry_run=True)
+    where = f" (on '{planned.connection}')" if planned.connection else " (unassigned)"
+    plan = [f"stop tracking {planned.key}{where}; what was collected stays in the archive"]
+    command = f"igconnect trackers remove {planned.key}"
+    if not go_ahead(obj, f"remove {planned.key}", plan, yes=yes, dry_run=dry_run, command=command):
+        return
     removed = remove_tracker(obj.runtime, tracker)
     obj.success(f"stopped tracking {removed.key}")
 
@@ -121,19 +132,30 @@ def move_command(
     source: str = typer.Option(..., "--from", help="Connection the trackers are on now."),
     target: str = typer.Option(..., "--to", help="Connection to move them to."),
     strict: bool = typer.Option(False, "--strict", help=_STRICT_HELP),
+    yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
 ) -> None:
     """Move every tracker from one connection to another (all or nothing).
 
     Example, after reconnecting under a new name: igconnect trackers move --from acme --to acme-2
     """
+    from igconnect.cli.confirm import go_ahead
     from igconnect.trackers.service import move_trackers
 
     obj = cli_context.get(ctx)
-    result = move_trackers(obj.runtime, source, target, strict=strict)
-    _warn_all(obj, result.warnings)
-    if not result.moved:
+    planned = move_trackers(obj.runtime, source, target, strict=strict, dry_run=True)
+    if not planned.moved:
         obj.info(f"no trackers to move from '{source}'")
         return
+    plan = [f"{key}: '{source}' → '{target}'" for key in planned.moved] + [
+        f"warning: {w}" for w in planned.warnings
+    ]
+    action = f"move {len(planned.moved)} tracker(s) from '{source}' to '{target}'"
+    command = f"igconnect trackers move --from {source} --to {target}"
+    if not go_ahead(obj, action, plan, yes=yes, dry_run=dry_run, command=command):
+        return
+    result = move_trackers(obj.runtime, source, target, strict=strict)
+    _warn_all(obj, result.warnings)
     obj.success(
         f"moved {len(result.moved)} tracker(s) from '{source}' to '{target}': "
         + ", ".join(result.moved)
@@ -162,13 +184,31 @@ def list_command(
 def rebalance_command(
     ctx: typer.Context,
     apply: bool = typer.Option(False, "--apply", help="Write the proposed assignment."),
+    yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
     json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
-    """Propose the assignment that follows the rules with the fewest moves; --apply writes it."""
+    """Propose the assignment that follows the rules with the fewest moves; --apply writes it
+    (after asking, on a terminal, when it moves trackers)."""
+    from igconnect.cli.confirm import go_ahead
     from igconnect.trackers.service import rebalance
 
     obj = cli_context.get(ctx)
-    result = rebalance(obj.runtime, apply=apply)
+    result = rebalance(obj.runtime, apply=False)
+    moves = result.proposal.moves
+    if apply and moves:
+        plan = [
+            f"{m.tracker}: {m.source or 'unassigned'} → {m.target or 'unassigned'}" for m in moves
+        ]
+        action = f"move {len(moves)} tracker(s)"
+        if go_ahead(
+            obj,
+            action,
+            plan,
+            yes=yes,
+            dry_run=False,
+            command="igconnect trackers rebalance --apply",
+        ):
+            result = rebalance(obj.runtime, apply=True)
     if obj.wants_json(json_output):
         obj.emit_json({**result.proposal.to_dict(), "applied": result.applied})
         return

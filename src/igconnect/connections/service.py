@@ -309,11 +309,20 @@ class LogoutResult:
 
 
 def logout(
-    runtime: Runtime, name: str, *, revoke: bool = False, force: bool = False
+    runtime: Runtime,
+    name: str,
+    *,
+    revoke: bool = False,
+    force: bool = False,
+    dry_run: bool = False,
 ) -> LogoutResult:
-    """Remove a connection's token and metadata (after revoking the app on Meta's side if asked)."""
+    """Remove a connection's token and metadata (after revoking the app on Meta's side if asked).
+    `dry_run`: say what would happen (the trackers it would unassign), change nothing."""
     connection = ConnectionStore(runtime.state.db).get(name)
-    _refuse_with_trackers(TrackerStore(runtime.state.db).on(connection.id), name, force)
+    assigned = TrackerStore(runtime.state.db).on(connection.id)
+    _refuse_with_trackers(assigned, name, force)
+    if dry_run:
+        return LogoutResult(name=name, unassigned=[t.key for t in assigned], revoked=False)
     store = runtime.secret_store
     store.check()  # a store we cannot reach would leave the token behind: stop before changing anything
     result = LogoutResult(name=name)

@@ -50,8 +50,12 @@ class StateStore:
         self.close()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction: all of it or none of it reaches the file."""
+    def transaction(self, *, commit: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction: all of it or none of it reaches the file.
+
+        `commit=False` is a dry run: everything inside happens and is read back as usual, then
+        rolled back, so a plan is computed by the very code that would carry it out.
+        """
         import sqlite3
 
         db = self.db
@@ -67,6 +71,9 @@ class StateStore:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        if not commit:
+            db.execute("ROLLBACK")
+            return
         try:
             db.execute("COMMIT")
         except sqlite3.Error as exc:

@@ -310,19 +310,21 @@ def unassign_tracker(runtime: Runtime, ref: str) -> AssignResult:
     return AssignResult(tracker, previous, None, changed=previous is not None)
 
 
-def remove_tracker(runtime: Runtime, ref: str) -> Tracker:
-    with runtime.state.transaction() as db:
+def remove_tracker(runtime: Runtime, ref: str, *, dry_run: bool = False) -> Tracker:
+    with runtime.state.transaction(commit=not dry_run) as db:
         trackers = TrackerStore(db)
         tracker = trackers.get(ref)
         trackers.remove(tracker.key)
     return tracker
 
 
-def move_trackers(runtime: Runtime, source: str, target: str, strict: bool = False) -> MoveResult:
+def move_trackers(
+    runtime: Runtime, source: str, target: str, strict: bool = False, *, dry_run: bool = False
+) -> MoveResult:
     """Move every tracker of connection `source` to `target`. All or nothing: if one of them cannot
-    go to `target`, none moves."""
+    go to `target`, none moves. `dry_run`: say what would move, move nothing."""
     limits = limits_from(runtime.settings)
-    with runtime.state.transaction() as db:
+    with runtime.state.transaction(commit=not dry_run) as db:
         conns = carriers(db)
         for name in (source, target):
             if name not in conns:

@@ -118,10 +118,6 @@ def _parse(text: str, problems: list[str]) -> list[_Line]:
     return lines
 
 
-class _DryRun(Exception):
-    """Raised inside the transaction of a dry run, so that everything it did is rolled back."""
-
-
 def import_csv(
     runtime: Runtime, text: str, *, source: str, sync: bool = False, dry_run: bool = False
 ) -> ImportResult:
@@ -130,28 +126,23 @@ def import_csv(
     lines = _parse(text, problems)
     limits = limits_from(runtime.settings)
     result = ImportResult(applied=not dry_run)
-    try:
-        with runtime.state.transaction() as db:
-            store = TrackerStore(db)
-            conns = carriers(db)
-            loads = current_loads(db, conns, limits)
-            current = {t.key: t for t in store.all()}
-            for line in lines:
-                try:
-                    _apply(line, current.get(line.tracker.key), conns, loads, limits, store, result)
-                except IgconnectError as exc:
-                    problems.append(f"line {line.number}: {exc.message}")
-            if sync:
-                listed = {line.tracker.key for line in lines}
-                for key in sorted(set(current) - listed):
-                    store.remove(key)
-                    result.removed.append(key)
-            if problems:
-                raise ImportRefused(source, problems)  # the transaction rolls back
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
+    with runtime.state.transaction(commit=not dry_run) as db:
+        store = TrackerStore(db)
+        conns = carriers(db)
+        loads = current_loads(db, conns, limits)
+        current = {t.key: t for t in store.all()}
+        for line in lines:
+            try:
+                _apply(line, current.get(line.tracker.key), conns, loads, limits, store, result)
+            except IgconnectError as exc:
+                problems.append(f"line {line.number}: {exc.message}")
+        if sync:
+            listed = {line.tracker.key for line in lines}
+            for key in sorted(set(current) - listed):
+                store.remove(key)
+                result.removed.append(key)
+        if problems:
+            raise ImportRefused(source, problems)  # the transaction rolls back
     return result
 
 
