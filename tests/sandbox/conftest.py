@@ -69,7 +69,9 @@ def error_of(resp: httpx.Response) -> dict[str, Any]:
 
 def debug(client: httpx.Client, token: str) -> dict[str, Any]:
     """debug_token's `data` for a token, asked with the app token."""
-    r = client.get(f"/graph/{V}/debug_token", params={"input_token": token, "access_token": APP_TOKEN})
+    r = client.get(
+        f"/graph/{V}/debug_token", params={"input_token": token, "access_token": APP_TOKEN}
+    )
     assert r.status_code == 200, r.text
     data: dict[str, Any] = r.json()["data"]
     return data

@@ -89,12 +89,24 @@ def test_sandbox_config_has_a_distinct_instagram_app(sb: Sandbox) -> None:
 @pytest.mark.parametrize(
     ("client_id", "secret", "answer"),
     [
-        (APP, SECRET, {"error_type": "OAuthException", "code": 400, "error_message": "Invalid platform app"}),
-        (APP, IG_SECRET, {"error_type": "OAuthException", "code": 400, "error_message": "Invalid platform app"}),
+        (
+            APP,
+            SECRET,
+            {"error_type": "OAuthException", "code": 400, "error_message": "Invalid platform app"},
+        ),
+        (
+            APP,
+            IG_SECRET,
+            {"error_type": "OAuthException", "code": 400, "error_message": "Invalid platform app"},
+        ),
         (
             IG_APP,
             SECRET,
-            {"error_type": "OAuthException", "code": 400, "error_message": "Error validating client secret."},
+            {
+                "error_type": "OAuthException",
+                "code": 400,
+                "error_message": "Error validating client secret.",
+            },
         ),
     ],
     ids=["meta-app-id-and-secret", "meta-app-id", "meta-app-secret"],
@@ -260,9 +272,11 @@ def test_login_again_after_revoke(sb: Sandbox, http: httpx.Client) -> None:
 def test_exchange_drop_spends_the_code(make_sandbox: Make) -> None:
     sb = make_sandbox(scenarios=["exchange-drop"])
     code = _code(follow_consent(_fb_url(sb)))
-    with httpx.Client(base_url=sb.base_url, timeout=10) as c:
-        with pytest.raises(httpx.RemoteProtocolError):
-            _fb_exchange(c, code)
+    with (
+        httpx.Client(base_url=sb.base_url, timeout=10) as c,
+        pytest.raises(httpx.RemoteProtocolError),
+    ):
+        _fb_exchange(c, code)
     with httpx.Client(base_url=sb.base_url, timeout=10) as c:
         err = error_of(_fb_exchange(c, code))
         assert BY_ID["fb-code-used"].body["error"]["message"] == err["message"]

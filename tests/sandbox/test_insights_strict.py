@@ -25,7 +25,9 @@ def _acct(sb: Sandbox, username: str = "acme_1") -> str:
 
 
 @pytest.mark.parametrize(("spec", "slow"), [("slow-start@acme_1", 2), ("slow-start:3@acme_1", 3)])
-def test_slow_start_stories_cross_five_with_the_clock(make_sandbox: Make, spec: str, slow: int) -> None:
+def test_slow_start_stories_cross_five_with_the_clock(
+    make_sandbox: Make, spec: str, slow: int
+) -> None:
     sb = make_sandbox(scenarios=[spec])
     acct = _acct(sb)
     with httpx.Client(base_url=sb.base_url, timeout=10) as c:
@@ -33,8 +35,10 @@ def test_slow_start_stories_cross_five_with_the_clock(make_sandbox: Make, spec: 
         now = sb.now().timestamp()
         live = sb.world.stories(acct, now)
         assert sum(s.slow_start for s in live) == slow  # N of the 8 live stories
-        newest_slow = max((s for s in sb.world.stories(acct, now + 86400) if s.slow_start),
-                          key=lambda s: s.posted_at)
+        newest_slow = max(
+            (s for s in sb.world.stories(acct, now + 86400) if s.slow_start),
+            key=lambda s: s.posted_at,
+        )
         # Move to just after that story was posted: under 5 viewers, Meta's (#10).
         sb.advance_clock(seconds=newest_slow.posted_at - now + 60)
         err = error_of(graph(c, t, f"{newest_slow.id}/insights", metric="reach"))
@@ -53,8 +57,9 @@ def test_slow_start_stories_cross_five_with_the_clock(make_sandbox: Make, spec: 
 def test_few_viewers_stays_under_five(make_sandbox: Make) -> None:
     sb = make_sandbox(scenarios=["few-viewers@acme_1"])
     now = sb.now().timestamp()
-    story = max((s for s in sb.world.stories(_acct(sb), now) if s.few_viewers),
-                key=lambda s: s.posted_at)
+    story = max(
+        (s for s in sb.world.stories(_acct(sb), now) if s.few_viewers), key=lambda s: s.posted_at
+    )
     with httpx.Client(base_url=sb.base_url, timeout=10) as c:
         t = sb.issue_token(ADA)
         sb.advance_clock(seconds=story.posted_at + 23 * 3600 - now)  # nearly 24 h old
@@ -97,7 +102,9 @@ def test_reduce_data(make_sandbox: Make, scenario: str, params: dict, fails: boo
 # -- 7. Code 368 ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("spec", "minutes"), [("policy-blocked@acme_1", 60), ("policy-blocked:5@acme_1", 5)])
+@pytest.mark.parametrize(
+    ("spec", "minutes"), [("policy-blocked@acme_1", 60), ("policy-blocked:5@acme_1", 5)]
+)
 def test_policy_block_lasts_on_the_clock(make_sandbox: Make, spec: str, minutes: int) -> None:
     sb = make_sandbox(scenarios=[spec])
     with httpx.Client(base_url=sb.base_url, timeout=10) as c:
@@ -137,7 +144,9 @@ def test_global_policy_block(make_sandbox: Make) -> None:
         ("metric-forbidden:shares", "shares", "metric-forbidden-200"),
     ],
 )
-def test_one_metric_spoils_the_request(make_sandbox: Make, scenario: str, metric: str, answer: str) -> None:
+def test_one_metric_spoils_the_request(
+    make_sandbox: Make, scenario: str, metric: str, answer: str
+) -> None:
     sb = make_sandbox(scenarios=[scenario])
     story = sb.world.stories(_acct(sb), sb.now().timestamp())[-1]
     with httpx.Client(base_url=sb.base_url, timeout=10) as c:
@@ -155,7 +164,9 @@ def test_one_metric_spoils_the_request(make_sandbox: Make, scenario: str, metric
 
 def test_those_metrics_work_without_the_scenarios(sb: Sandbox, http: httpx.Client) -> None:
     story = sb.world.stories(_acct(sb), sb.now().timestamp())[-1]
-    r = graph(http, sb.issue_token(ADA), f"{story.id}/insights", metric="total_views,facebook_views")
+    r = graph(
+        http, sb.issue_token(ADA), f"{story.id}/insights", metric="total_views,facebook_views"
+    )
     assert [d["name"] for d in r.json()["data"]] == ["total_views", "facebook_views"]
 
 

@@ -87,6 +87,6 @@ def _media(call: Call, target: IgAccount, f: Field, media_node: Any) -> dict[str
     out: dict[str, Any] = {"data": data}
     if data:
         out["paging"] = {
-            "cursors": {"before": cursor(posts[0].k), "after": cursor(posts[: limit][-1].k)}
+            "cursors": {"before": cursor(posts[0].k), "after": cursor(posts[:limit][-1].k)}
         }
     return out
