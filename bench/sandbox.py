@@ -137,7 +137,7 @@ def _scale(accounts: int) -> None:
         )
         pages, t0 = 0, time.monotonic()
         while url:
-            with urllib.request.urlopen(url) as resp:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url) as resp:  # loopback only
                 body = json.load(resp)
             pages += len(body["data"])
             url = body.get("paging", {}).get("next")
