@@ -197,3 +197,19 @@ def test_link_clicks_only_for_stories_with_a_link(sb: Sandbox, http: httpx.Clien
     assert [d["name"] for d in without.json()["data"]] == ["reach"]
     alone = graph(http, t, f"{plain[0].id}/insights", metric="link_clicks").json()
     assert alone == {"data": []}
+
+
+@pytest.mark.parametrize(
+    ("scenario", "answer"),
+    [("page-throttled", "throttle-32"), ("custom-throttled", "throttle-613")],
+)
+def test_page_and_custom_throttles(make_sandbox: Make, scenario: str, answer: str) -> None:
+    sb = make_sandbox(scenarios=[f"{scenario}@acme_2"])
+    with httpx.Client(base_url=sb.base_url, timeout=10) as c:
+        t = sb.issue_token(ADA)
+        err = error_of(graph(c, t, f"{_acct(sb, 'acme_2')}/stories"))
+        want = BY_ID[answer]
+        recorded = want.body["error"] if want.body else want.fields
+        assert (err["code"], err["message"]) == (recorded["code"], recorded["message"])
+        assert "error_subcode" not in err
+        assert graph(c, t, f"{_acct(sb)}/stories").status_code == 200

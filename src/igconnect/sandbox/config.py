@@ -111,6 +111,18 @@ SCENARIOS: dict[str, Scenario] = {
             "code 17 `(#17) User request limit reached`",
         ),
         Scenario(
+            "page-throttled",
+            "the Page's rate limit is reached (calls about the account; global: every call)",
+            "many tools polling the same Page",
+            "code 32 `(#32) Page request limit reached` (HTTP 403)",
+        ),
+        Scenario(
+            "custom-throttled",
+            "Meta's custom (abuse-prevention) rate limit is reached",
+            "bursts of calls Meta finds abusive",
+            "code 613 `(#613) Calls to this api have exceeded the rate limit.`, no subcode",
+        ),
+        Scenario(
             "few-viewers",
             "every third story of the account has fewer than 5 viewers",
             "a small audience or a story posted minutes ago",

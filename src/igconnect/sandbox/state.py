@@ -182,9 +182,6 @@ class State:
     def on_any(self, name: str) -> bool:
         return any(n == name for n, _, _ in self.scenarios)
 
-    def user(self, user_id: str) -> User | None:
-        return self.world.users.get(user_id)
-
     def user_accounts(self, token: Token) -> list[IgAccount]:
         w = self.world
         if token.provider == "instagram":

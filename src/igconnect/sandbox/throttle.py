@@ -27,6 +27,11 @@ def throttle(call: Call) -> list[tuple[str, str]]:
         raise E.throttled_app()
     if s.user_scenario("user-throttled", call.user_token):
         raise E.throttled_user()
+    username = acct.username if acct else None
+    if s.on("page-throttled", username):
+        raise E.throttled_page()
+    if s.on("custom-throttled", username):
+        raise E.throttled_custom()
     if acct is None:
         return []
     apct, minutes = s.count_account(acct.id)
