@@ -22,6 +22,11 @@ STATUS_BROKEN = "broken"
 # A security checkpoint on the account (190/459) holds the token until the person clears it on
 # facebook.com; it is reported to work again then, so it is tried again rather than given up.
 STATUS_CHECKPOINT = "checkpoint"
+# How a connection's token came: a login in this machine's browser, a link the client completed on
+# their own device (`login --invite`), or a token handed over on stdin (a system user's).
+ORIGIN_BROWSER = "browser"
+ORIGIN_INVITE = "invite"
+ORIGIN_STDIN = "stdin"
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -67,6 +72,7 @@ class Connection:
     provider: str
     id: str = field(default_factory=lambda: "c-" + uuid.uuid4().hex[:16])
     kind: str = KIND_USER
+    origin: str = ORIGIN_BROWSER
     user_id: str = ""
     user_name: str = ""
     scopes_granted: list[str] = field(default_factory=list)
@@ -87,10 +93,43 @@ class Connection:
     def is_broken(self) -> bool:
         return self.status == STATUS_BROKEN
 
+    @property
+    def is_system_user(self) -> bool:
+        return self.kind == KIND_SYSTEM_USER
+
+    @property
+    def kind_label(self) -> str:
+        """How people call it: "Facebook user", "system user", "Instagram account"."""
+        if self.is_system_user:
+            return "system user"
+        return "Instagram account" if self.provider == "instagram" else "Facebook user"
+
     def days_left(self, moment: datetime | None, now: datetime | None = None) -> float | None:
         if moment is None:
             return None
         return (moment - (now or datetime.now(UTC))).total_seconds() / 86400
+
+
+def reconnect_command(connection: Connection) -> str:
+    """The command that renews `connection`: `login --reconnect` works for every kind (a system
+    user's reads the new token from stdin)."""
+    return f"igconnect login --reconnect {connection.name}"
+
+
+def reconnect_hint(connection: Connection) -> str:
+    """The next step for a connection whose token stopped working, by how its token came."""
+    command = reconnect_command(connection)
+    if connection.is_system_user:
+        return (
+            "generate a new token for the system user (Business settings → Users → System users) "
+            f"and pipe it to `{command}`"
+        )
+    if connection.origin == ORIGIN_INVITE:
+        return (
+            f"send the client a new link with `igconnect login --invite --reconnect "
+            f"{connection.name}` (or run `{command}` if you can log in as them)"
+        )
+    return f"run `{command}`"
 
 
 def normalise_username(text: str) -> str:

@@ -86,6 +86,36 @@ CREATE TABLE usage (
 ) WITHOUT ROWID;
 """
 
+# 2: how each connection's token came (browser, invite, stdin); pending invites; failover.
+V2 = """
+-- browser: a login in this machine's browser; invite: a link the client completed on their own
+-- device; stdin: a token handed over (a Business Manager system user's).
+ALTER TABLE connections ADD COLUMN origin TEXT NOT NULL DEFAULT 'browser';
+
+-- Logins waiting for a client to complete them (`igconnect login --invite`). The state and the PKCE
+-- verifier live in the secret store under "invite:<id>"; only a hash of the state is kept here, to
+-- recognise an address sent back without keeping what would let anyone forge one.
+CREATE TABLE invites (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,      -- the connection it creates (or renews)
+    provider      TEXT NOT NULL,      -- facebook | instagram
+    reconnect_id  TEXT REFERENCES connections (id) ON DELETE CASCADE,  -- set: renews that one
+    redirect_uri  TEXT NOT NULL,
+    state_hash    TEXT NOT NULL UNIQUE,  -- sha256 of the state, hex
+    created_at    TEXT NOT NULL,
+    expires_at    TEXT NOT NULL,
+    used_at       TEXT,               -- set once completed (or while being completed)
+    connection_id TEXT REFERENCES connections (id) ON DELETE SET NULL  -- what it made
+) WITHOUT ROWID;
+CREATE INDEX invites_by_name ON invites (name);
+
+-- Failover: a tracker moved off a broken connection remembers where it came from, and goes back
+-- once that connection works again; any other change of its connection forgets it.
+ALTER TABLE trackers ADD COLUMN failover_from TEXT REFERENCES connections (id) ON DELETE SET NULL;
+ALTER TABLE trackers ADD COLUMN failover_at TEXT;
+CREATE INDEX trackers_by_failover ON trackers (failover_from) WHERE failover_from IS NOT NULL;
+"""
+
 # MIGRATIONS[n - 1] takes the store to version n.
-MIGRATIONS: tuple[str, ...] = (V1,)
+MIGRATIONS: tuple[str, ...] = (V1, V2)
 SCHEMA_VERSION = len(MIGRATIONS)
