@@ -102,6 +102,13 @@ SETTINGS: dict[str, Setting] = {
     for s in [
         Setting("app_id", "str", None, "Meta app id (the secret lives in the secret store)"),
         Setting(
+            "instagram_app_id",
+            "str",
+            None,
+            "Instagram app id for Instagram Login (App Dashboard → Instagram → API setup with "
+            "Instagram login; not the Meta app id; its secret lives in the secret store)",
+        ),
+        Setting(
             "token_store",
             "choice",
             "keyring",
@@ -139,6 +146,21 @@ SETTINGS: dict[str, Setting] = {
         Setting("login_timeout", "int", 300, "seconds to wait for the browser login", minimum=5),
         Setting(
             "login_pkce", "bool", True, "send PKCE (S256) with logins; turn off if Meta rejects it"
+        ),
+        Setting(
+            "invite_expiry_days",
+            "int",
+            7,
+            "days a `login --invite` link stays usable",
+            minimum=1,
+            maximum=90,
+        ),
+        Setting(
+            "invite_redirect_uri",
+            "url",
+            None,
+            "redirect URI of invite links (default http://localhost:PORT/callback; register it in "
+            "the app)",
         ),
         Setting(
             "facebook_config_id",

@@ -42,6 +42,7 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Sandbox]]
         for key, value in sb.env().items():
             monkeypatch.setenv(key, value)
         monkeypatch.setenv("IGCONNECT_APP_SECRET", config.app_secret)
+        monkeypatch.setenv("IGCONNECT_INSTAGRAM_APP_SECRET", config.instagram_app_secret)
         monkeypatch.setenv("IGCONNECT_HTTP_RETRIES", "0")  # keep failure paths fast
         return sb
 

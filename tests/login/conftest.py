@@ -14,6 +14,7 @@ import pytest
 from igconnect.sandbox import Sandbox, SandboxConfig
 
 APP_SECRET = "sandbox-app-secret"
+INSTAGRAM_APP_SECRET = "sandbox-instagram-app-secret"
 
 
 def free_port() -> int:
@@ -99,6 +100,7 @@ def sandbox_env(
         for key, value in sb.env().items():
             monkeypatch.setenv(key, value)
         monkeypatch.setenv("IGCONNECT_APP_SECRET", APP_SECRET)
+        monkeypatch.setenv("IGCONNECT_INSTAGRAM_APP_SECRET", INSTAGRAM_APP_SECRET)
         monkeypatch.setenv("IGCONNECT_LOGIN_PORT", str(login_port))
         monkeypatch.setenv("IGCONNECT_HTTP_RETRIES", "0")
         return sb

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from igconnect.sandbox import Sandbox
-from tests.login.conftest import APP_SECRET
+from tests.login.conftest import APP_SECRET, INSTAGRAM_APP_SECRET
 
 DRIVER = Path(__file__).with_name("chromium_driver.py")
 URL_RE = re.compile(r"(http://127\.0\.0\.1:\d+/(?:facebook|instagram)/\S+)")
@@ -32,6 +32,7 @@ class LoginProcess:
             "IGCONNECT_CONFIG_DIR": os.environ["IGCONNECT_CONFIG_DIR"],
             "IGCONNECT_DATA_DIR": os.environ["IGCONNECT_DATA_DIR"],
             "IGCONNECT_APP_SECRET": APP_SECRET,
+            "IGCONNECT_INSTAGRAM_APP_SECRET": INSTAGRAM_APP_SECRET,
             "IGCONNECT_LOGIN_PORT": str(self.port),
             "IGCONNECT_HTTP_RETRIES": "0",
             "NO_COLOR": "1",

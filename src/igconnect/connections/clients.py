@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from igconnect.connections.model import Connection
+from igconnect.connections.model import Connection, reconnect_hint
 from igconnect.connections.refresh import refresh_if_due
 from igconnect.connections.tokens import read_token
 from igconnect.meta.client import auth_scheme
+from igconnect.meta_app import secret_or_none
 
 if TYPE_CHECKING:
     from igconnect.meta.client import GraphClient
@@ -35,16 +36,17 @@ def connection_client(runtime: Runtime, connection: Connection, token: str) -> G
         runtime.endpoints.api_url(connection.provider),
         token=token,
         auth_scheme=auth_scheme(connection.provider),
-        app_secret=runtime.app_secret_or_none(),
-        reconnect_hint=f"run `igconnect login --reconnect {connection.name}`",
+        app_secret=secret_or_none(runtime, connection.provider),
+        reconnect_hint=reconnect_hint(connection),
         on_usage=lambda usage: recorder.record(connection_id, usage),
     )
 
 
 def login_provider(runtime: Runtime, provider: str) -> LoginProvider:
-    """Facebook or Instagram Login as the agency's app (its id and secret are needed)."""
+    """Facebook Login as the Meta app, or Instagram Login as the Instagram app (meta_app.py): the
+    id and secret of that app are needed."""
     from igconnect.meta.oauth import provider_for
+    from igconnect.meta_app import credentials
 
-    return provider_for(
-        provider, runtime.endpoints, runtime.app_id(), runtime.app_secret(), runtime.graph_client
-    )
+    app = credentials(runtime, provider)
+    return provider_for(provider, runtime.endpoints, app.app_id, app.secret, runtime.graph_client)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from igconnect.connections.model import STATUS_BROKEN, Connection
+from igconnect.connections.model import STATUS_BROKEN, Connection, reconnect_hint
 from igconnect.connections.store import ConnectionStore
 from igconnect.connections.tokens import read_token
 from igconnect.errors import NetworkError
 from igconnect.meta.errors import MetaApiError, TokenDead
 from igconnect.meta.oauth import INSTAGRAM, InstagramLogin
+from igconnect.meta_app import secret_or_none
 from igconnect.secretstore import token_key
 
 if TYPE_CHECKING:
@@ -68,8 +69,13 @@ def refresh_token(runtime: Runtime, connection: Connection, *, now: datetime | N
     """Refresh now (Instagram Login only); updates `connection` in place and in the state store."""
     now = now or datetime.now(UTC)
     token = read_token(runtime.secret_store, connection)
-    # The refresh needs neither the app id nor its secret.
-    provider = InstagramLogin(runtime.endpoints, "", "", runtime.graph_client)
+    # The refresh needs neither the app id nor its secret; the Instagram app's are given when known.
+    provider = InstagramLogin(
+        runtime.endpoints,
+        str(runtime.settings.get("instagram_app_id") or ""),
+        secret_or_none(runtime, INSTAGRAM) or "",
+        runtime.graph_client,
+    )
     try:
         grant = provider.refresh(token)
     except TokenDead as exc:
@@ -80,7 +86,7 @@ def refresh_token(runtime: Runtime, connection: Connection, *, now: datetime | N
             exc.reason,
             now,
         )
-        exc.hint = f"run `igconnect login --reconnect {connection.name}`"
+        exc.hint = reconnect_hint(connection)
         raise
     runtime.secret_store.set(token_key(connection.id), grant.access_token)
     connection.token_expires_at = grant.expires_at

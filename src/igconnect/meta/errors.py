@@ -34,6 +34,10 @@ REDUCE_DATA = "reduce the amount of data"  # code 1: "Please reduce the amount o
 # The whole insights request was cancelled because of one of the metrics it asked for.
 METRIC_CANCELLED_SUBCODE = 2207086
 CHECKPOINT_SUBCODE = 459
+# What api.instagram.com answers to an id that is not an Instagram app's (most often the Meta app's
+# id sent on the Instagram Login path): {"error_type": "OAuthException", "code": 400,
+# "error_message": "Invalid platform app"}. Meta gives no other signal than this text.
+INVALID_PLATFORM_APP = "invalid platform app"
 
 
 class MetaApiError(IgconnectError):
@@ -129,6 +133,12 @@ class MetricRejected(MetaApiError):
     """The whole request was cancelled because of one metric it asked for (subcode 2207086)."""
 
 
+class InvalidPlatformApp(MetaApiError):
+    """Instagram Login was asked with an id that is not an Instagram app's (see meta_app.py)."""
+
+    exit_code = ExitCode.CONFIG
+
+
 class TransientError(MetaApiError):
     """Codes 1 and 2, `is_transient`, or a 5xx answer: worth retrying with backoff."""
 
@@ -182,6 +192,8 @@ def error_from_body(
     }
     if code == 190:
         return TokenDead(message, hint=reconnect_hint, **details)
+    if INVALID_PLATFORM_APP in message.lower():
+        return InvalidPlatformApp(message, **details)
     if code == 10 and NOT_ENOUGH_VIEWERS in message.lower():
         return NotEnoughViewers(message, **details)
     if code == 1 and REDUCE_DATA in message.lower():

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from igconnect.errors import LoginFailed
-from igconnect.meta.errors import MetaApiError, MetaUnreachable
+from igconnect.meta.errors import InvalidPlatformApp, MetaApiError, MetaUnreachable
 from igconnect.redact import remember_secret
 
 if TYPE_CHECKING:
@@ -37,10 +37,19 @@ FACEBOOK_SCOPES = (
 INSTAGRAM_SCOPES = ("instagram_business_basic", "instagram_business_manage_insights")
 # Without these the connection cannot read stories or their insights.
 REQUIRED_SCOPES = {
-    FACEBOOK: ("instagram_basic", "instagram_manage_insights", "pages_show_list"),
+    FACEBOOK: (
+        "instagram_basic",
+        "instagram_manage_insights",
+        "pages_show_list",
+        "pages_read_engagement",
+    ),
     INSTAGRAM: INSTAGRAM_SCOPES,
 }
 PAGE_FIELDS = "id,name,tasks,instagram_business_account{id,username}"
+# debug_token's `type` for a Business Manager system user's token: Meta's documentation does not
+# settle it (USER or SYSTEM_USER), so both are accepted.
+SYSTEM_USER_TOKEN_TYPES = ("USER", "SYSTEM_USER")
+INSTAGRAM_APP_PLACE = "App Dashboard → Instagram → API setup with Instagram login"
 PROFESSIONAL_TYPES = ("BUSINESS", "MEDIA_CREATOR")
 
 
@@ -74,6 +83,8 @@ class TokenInspection:
     error_code: int | None = None
     error_subcode: int | None = None
     error_message: str | None = None
+    app_id: str | None = None  # the app the token was issued for (debug_token)
+    token_type: str | None = None  # USER, PAGE, SYSTEM_USER... (debug_token)
 
 
 @dataclass
@@ -344,6 +355,8 @@ class FacebookLogin(LoginProvider):
             error_code=error.get("code"),
             error_subcode=error.get("subcode"),
             error_message=error.get("message"),
+            app_id=str(data["app_id"]) if data.get("app_id") else None,
+            token_type=str(data["type"]) if data.get("type") else None,
         )
 
     def identity(self, token: str) -> Identity:
@@ -413,6 +426,8 @@ class InstagramLogin(LoginProvider):
                 body = client.post("oauth/access_token", form, versioned=False, authenticated=False)
         except MetaUnreachable as exc:
             raise _exchange_lost(exc) from None
+        except InvalidPlatformApp as exc:
+            raise self._wrong_app(exc) from None
         # Documented as {"data": [{...}]}; some answers are flat.
         entry = body
         if isinstance(body, dict) and isinstance(body.get("data"), list) and body["data"]:
@@ -435,15 +450,39 @@ class InstagramLogin(LoginProvider):
             "client_secret": self.app_secret,
             "access_token": short.access_token,
         }
-        body, asked_at = self._token_answer(
-            self.endpoints.instagram_graph_url, "access_token", params, versioned=False
-        )
+        try:
+            body, asked_at = self._token_answer(
+                self.endpoints.instagram_graph_url, "access_token", params, versioned=False
+            )
+        except InvalidPlatformApp as exc:
+            raise self._wrong_app(exc) from None
+        except MetaApiError as exc:
+            if "client secret" in exc.message.lower():
+                exc.hint = (
+                    "Instagram Login needs the Instagram app's secret (not the Meta app's): copy "
+                    f"it from {INSTAGRAM_APP_PLACE} and run `igconnect app set "
+                    f"--instagram-app-id {self.app_id}`"
+                )
+            raise
         return _grant(
             body,
             asked_at,
             "long-lived exchange",
             user_id=short.user_id,
             permissions=_permissions(body) or short.permissions,
+        )
+
+    def _wrong_app(self, exc: InvalidPlatformApp) -> InvalidPlatformApp:
+        """Meta's "Invalid platform app", said so that the person knows which id to use."""
+        return InvalidPlatformApp(
+            f'Meta refused app id {self.app_id} on the Instagram Login path ("{exc.message}"): '
+            "Instagram Login needs the Instagram app's own id and secret, not the Meta app's",
+            code=exc.code,
+            http_status=exc.http_status,
+            error_type=exc.error_type,
+            hint=f"copy the Instagram app ID and secret from {INSTAGRAM_APP_PLACE} on "
+            "developers.facebook.com and run `igconnect app set --instagram-app-id "
+            "INSTAGRAM_APP_ID`",
         )
 
     def refresh(self, token: str) -> TokenGrant:
