@@ -27,6 +27,7 @@ class ExitCode(IntEnum):
     NOT_FOUND = 11  # unknown connection, tracker, setting
     CONFLICT = 12  # already exists / already connected / would overwrite
     LOGIN_FAILED = 13  # login cancelled, declined, timed out or forged
+    PERMISSION_MISSING = 14  # a login or reconnect lacks a permission story collection needs
     DOCTOR_WARNINGS = 20  # doctor: warnings only
     DOCTOR_FAILURES = 21  # doctor: at least one failure
     INTERRUPTED = 130  # Ctrl-C
@@ -88,6 +89,17 @@ class AuthError(IgconnectError):
 
 class LoginFailed(IgconnectError):
     exit_code = ExitCode.LOGIN_FAILED
+
+
+class PermissionDeclined(IgconnectError):
+    """A login came back without a permission that story collection needs (or a reconnect would
+    have replaced a working token with one that can do less)."""
+
+    exit_code = ExitCode.PERMISSION_MISSING
+
+    def __init__(self, message: str, *, permissions: Iterable[str] = (), hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.permissions = list(permissions)
 
 
 class SecretStoreError(IgconnectError):

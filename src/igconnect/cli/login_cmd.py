@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import typer
 
 from igconnect.cli import context as cli_context
 from igconnect.cli.confirm import DRY_RUN_HELP, YES_HELP
+from igconnect.cli.output import render
 
 
 def register(app: typer.Typer) -> None:
@@ -36,69 +40,161 @@ def login_command(
         None, "--reconnect", help="Renew this connection's token; its trackers stay on it."
     ),
     force: bool = typer.Option(
-        False, "--force", help="With --reconnect: accept a different Meta user coming back."
+        False,
+        "--force",
+        help="With --reconnect: accept a different Meta user coming back, or a token that can do "
+        "less than the working one.",
     ),
-    json_output: bool = typer.Option(False, "--json", help="Output the new connection as JSON."),
+    system_user: bool = typer.Option(
+        False,
+        "--system-user",
+        help="Store a Business Manager system user's token, read from stdin (never an argument).",
+    ),
+    invite: bool = typer.Option(
+        False, "--invite", help="Print a login link for the client to open on their own device."
+    ),
+    complete: str = typer.Option(
+        None,
+        "--complete",
+        metavar="ADDRESS",
+        help="Finish an invite with the address the client's browser ended on (- reads stdin).",
+    ),
+    redirect_uri: str = typer.Option(
+        None,
+        "--redirect-uri",
+        help="With --invite: the redirect URI (setting invite_redirect_uri).",
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Output the result as JSON."),
 ) -> None:
-    """Connect Instagram accounts by logging in with Facebook (or Instagram) in the browser.
+    """Connect Instagram accounts: log in in the browser, send the client a link, or store a
+    system user's token.
 
     Register exactly http://localhost:8765/callback as a redirect URI in the Meta app first
     (docs/login.md). Over SSH, or with --no-browser, paste the address the browser ends on.
+    A login without a permission story collection needs exits 14 and names it.
 
-    Example: igconnect login --name acme
+    Examples: igconnect login --name acme;
+    igconnect login --system-user --name agency-bot < token-file;
+    igconnect login --invite --name client-shop, then igconnect login --complete 'ADDRESS'
     """
-    from igconnect.connections.service import summarize
-    from igconnect.login.flow import LoginOptions, run_login
+    from igconnect.errors import UsageError
 
     obj = cli_context.get(ctx)
-    options = LoginOptions(
-        provider=provider,
-        name=name,
-        port=port,
-        no_browser=no_browser,
-        timeout=timeout,
-        reconnect=reconnect,
-        force=force,
-    )
-    result = run_login(obj.runtime, options, notify=obj.info)
-    connection = result.connection
-    if obj.wants_json(json_output):
-        data = summarize(
-            obj.runtime,
-            connection,
-            store=result.secret_store,
-            usernames=[a.username for a in result.reach.accounts],
-        ).to_json()
-        data["reconnected"] = result.reconnected
-        data["missing"] = result.missing
-        obj.emit_json(data)
-    else:
-        from rich.table import Table
+    modes = [m for m, on in (("--system-user", system_user), ("--invite", invite)) if on]
+    if complete is not None:
+        modes.append("--complete")
+    if len(modes) > 1:
+        raise UsageError(f"{' and '.join(modes)} cannot be combined", hint="pick one way to log in")
+    if complete is not None:
+        from igconnect.login.invite import complete_invite
 
-        table = Table(
-            title=f"Instagram accounts reachable through '{connection.name}'", title_justify="left"
+        address = sys.stdin.readline() if complete == "-" else complete
+        result = complete_invite(obj.runtime, address, force=force)
+    elif invite:
+        from igconnect.login.invite import create_invite
+
+        made = create_invite(
+            obj.runtime,
+            name=name,
+            provider=provider,
+            reconnect=reconnect,
+            redirect_uri=redirect_uri,
         )
-        for column in (
-            "account",
-            "id",
-            "Facebook Page" if connection.provider == "facebook" else "type",
-        ):
-            table.add_column(column)
-        for account in result.reach.accounts:
-            third = account.page_name if connection.provider == "facebook" else account.account_type
-            table.add_row("@" + account.username, account.id, third or "")
-        obj.out.print(table)
+        render(obj, made, _invite_text, json_flag=json_output)
+        return
+    elif system_user or (reconnect and _is_system_user(obj, reconnect)):
+        from igconnect.login.system_user import login_system_user
+
+        result = login_system_user(
+            obj.runtime, _read_token(obj), name=name, reconnect=reconnect, force=force
+        )
+    else:
+        from igconnect.login.flow import LoginOptions, run_login
+
+        options = LoginOptions(
+            provider=provider,
+            name=name,
+            port=port,
+            no_browser=no_browser,
+            timeout=timeout,
+            reconnect=reconnect,
+            force=force,
+        )
+        result = run_login(obj.runtime, options, notify=obj.info)
+    render(obj, result, _login_text, json_flag=json_output)
+
+
+def _is_system_user(obj: cli_context.CliContext, name: str) -> bool:
+    from igconnect.login.system_user import is_system_user
+
+    return is_system_user(obj.runtime, name)
+
+
+def _read_token(obj: cli_context.CliContext) -> str:
+    """A system user's token: from stdin, or a hidden prompt on a terminal; never from argv."""
+    if sys.stdin.isatty():
+        return str(typer.prompt("System-user token", hide_input=True, err=True))
+    return sys.stdin.readline()
+
+
+def _login_text(obj: cli_context.CliContext, result: Any) -> None:
+    from rich.table import Table
+
+    connection = result.connection
+    table = Table(
+        title=f"Instagram accounts reachable through '{connection.name}'", title_justify="left"
+    )
+    facebook = connection.provider == "facebook"
+    for column in ("account", "id", "Facebook Page" if facebook else "type"):
+        table.add_column(column)
+    for account in result.reach.accounts:
+        third = account.page_name if facebook else account.account_type
+        table.add_row("@" + account.username, account.id, third or "")
+    obj.out.print(table)
     if result.replaced_user:
         obj.warn(
             f"'{connection.name}' now belongs to {connection.user_name}, not {result.replaced_user}"
         )
     verb = "renewed" if result.reconnected else "added"
-    obj.success(
-        f"Connection '{connection.name}' {verb} ({connection.user_name}); token in the {result.secret_store}"
-    )
+    who = connection.user_name
+    if connection.is_system_user:
+        who = f"system user {who}" + (
+            "; never expires" if connection.token_expires_at is None else ""
+        )
+    details = f"{who}); token in the {result.secret_store}"
+    if result.missing_permissions:
+        from igconnect.login.finish import permissions_line
+
+        obj.warn(
+            f"Connection '{connection.name}' {verb} ({details}, but it cannot collect stories: "
+            f"{permissions_line(result.missing_permissions)} not granted"
+        )
+        obj.warn(
+            f"fix: `{result.fix}` (it asks again for declined permissions; keep every "
+            "permission ticked)"
+        )
+    else:
+        obj.success(f"Connection '{connection.name}' {verb} ({details}")
     for line in result.missing:
-        obj.warn(f"{line}: run `igconnect doctor {connection.name}`")
-    obj.flush_warnings()
+        if not any(p in line for p in result.missing_permissions):
+            obj.warn(f"{line}: run `igconnect doctor {connection.name}`")
+
+
+def _invite_text(obj: cli_context.CliContext, made: Any) -> None:
+    invite = made.invite
+    obj.out.print(made.url)
+    what = f"renew '{invite.reconnect_name}'" if invite.reconnect_name else f"add '{invite.name}'"
+    obj.success(
+        f"Invite {invite.id} made to {what}; the link above works until "
+        f"{invite.expires_at:%Y-%m-%d %H:%M} UTC"
+    )
+    obj.info(
+        "Send the link to the client. They log in on their own device; their browser then ends "
+        f"on an address starting with {invite.redirect_uri} (with a localhost redirect the page "
+        "does not load: that is expected). Ask them to copy that whole address from the address "
+        "bar and send it back, then run:\n"
+        "  igconnect login --complete 'ADDRESS'      (or pipe it in: --complete -)"
+    )
 
 
 def logout_command(

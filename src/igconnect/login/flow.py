@@ -1,8 +1,9 @@
-"""The whole login: callback server, browser (or pasted URL), exchanges, discovery, storage.
+"""The browser login: callback server, browser (or pasted URL), the code exchanges; `finish.py`
+checks and stores what came back.
 
-`run_login` is the one entry point (the CLI and `igconnect demo` call it). Nothing is stored until every
-step has worked; the token goes to the secret store first, then the metadata to the settings file, and
-if anything fails or is interrupted in between, what was stored is taken back.
+`run_login` is the one entry point of a login in this machine's browser (the CLI and `igconnect
+demo` call it); `invite.py` is the same login completed on the client's device, `system_user.py`
+a token handed over on stdin. Nothing is stored until every step has worked.
 """
 
 from __future__ import annotations
@@ -11,36 +12,25 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from igconnect.connections.clients import login_provider
-from igconnect.connections.discovery import reach_of
-from igconnect.connections.model import Connection, Reach, derive_name, validate_name
+from igconnect.connections.model import Connection, validate_name
 from igconnect.connections.store import ConnectionStore
-from igconnect.errors import ConflictError, IgconnectError, LoginFailed, UsageError
+from igconnect.errors import ConflictError, IgconnectError, UsageError
 from igconnect.login import pages
 from igconnect.login.callback_server import CallbackServer
-from igconnect.meta.oauth import (
-    FACEBOOK,
-    INSTAGRAM,
-    REQUIRED_SCOPES,
-    Identity,
-    LoginProvider,
-    TokenGrant,
-    TokenInspection,
-    new_pkce,
-    new_state,
-)
-from igconnect.redact import redact, remember_secret
-from igconnect.secretstore import token_key
+from igconnect.login.finish import LoginResult, finish_login, missing_items, name_clash
+from igconnect.meta.oauth import FACEBOOK, INSTAGRAM, LoginProvider, Pkce, new_pkce, new_state
+from igconnect.redact import redact
 
 if TYPE_CHECKING:
     from igconnect.login.callback_server import Callback
     from igconnect.runtime import Runtime
 
 PROVIDERS = (FACEBOOK, INSTAGRAM)
+__all__ = ["LoginOptions", "LoginResult", "missing_items", "run_login"]
 
 
 @dataclass
@@ -52,16 +42,6 @@ class LoginOptions:
     timeout: float | None = None  # None: the login_timeout setting
     reconnect: str | None = None
     force: bool = False
-
-
-@dataclass
-class LoginResult:
-    connection: Connection
-    reach: Reach
-    reconnected: bool
-    missing: list[str] = field(default_factory=list)  # one line per thing not in place
-    replaced_user: str | None = None  # --reconnect --force with a different Meta user
-    secret_store: str = ""
 
 
 @dataclass(frozen=True)
@@ -107,7 +87,7 @@ def run_login(
     if options.name and not target:
         validate_name(options.name)
         if ConnectionStore(runtime.state.db).find(options.name) is not None:
-            raise _name_clash(options.name)
+            raise name_clash(options.name)
     store = runtime.secret_store
     store.check()  # fail before the browser, not after the user has logged in
     settings = runtime.settings
@@ -116,7 +96,9 @@ def run_login(
     state = new_state()
     pkce = new_pkce() if settings.get("login_pkce") else None
     provider = login_provider(runtime, provider_name)
-    rerequest = bool(target and target.scopes_declined)
+    # A reconnect always asks again for declined permissions (Facebook's auth_type=rerequest;
+    # Instagram's force_reauth): the fix a login without them points to must be able to work.
+    rerequest = target is not None
     config_id = settings.get("facebook_config_id") if provider_name == FACEBOOK else None
 
     with CallbackServer(port, state) as server:
@@ -237,167 +219,15 @@ def _complete(
     provider: LoginProvider,
     callback: Callback,
     redirect_uri: str,
-    pkce: object,
+    pkce: Pkce | None,
     options: LoginOptions,
     target: Connection | None,
 ) -> LoginResult:
-    from igconnect.meta.oauth import Pkce
-
-    short = provider.exchange_code(
-        callback.code, redirect_uri, pkce if isinstance(pkce, Pkce) else None
-    )
+    short = provider.exchange_code(callback.code, redirect_uri, pkce)
     grant = provider.long_lived(short)
-    inspection = provider.inspect(grant)
-    if not inspection.is_valid:
-        raise LoginFailed(
-            f"Meta says the new token is not valid: {inspection.error_message or 'no reason given'}",
-            hint="run `igconnect login` again",
-        )
-    token = grant.access_token
-    identity = provider.identity(token)
-
-    reach = reach_of(provider.discover(token, identity))
-    granted = [s for s in inspection.scopes if s]
-    declined = provider.declined_scopes(token, granted)
-
-    connections = ConnectionStore(runtime.state.db)
-    replaced_user = None
-    if target is not None:
-        if identity.user_id != target.user_id:
-            if not options.force:
-                raise ConflictError(
-                    f"a different {_who(provider.name)} came back: {identity.name} "
-                    f"({identity.user_id}), not {target.user_name} ({target.user_id}) of "
-                    f"'{target.name}'; nothing was changed",
-                    hint="log out of Facebook/Instagram in the browser (or use a private window) "
-                    f"and log in as {target.user_name}, or add --force to replace the user",
-                )
-            replaced_user = f"{target.user_name} ({target.user_id})"
-        name = target.name
-    else:
-        owner = next(iter(connections.of_user(provider.name, identity.user_id)), None)
-        if owner is not None:
-            raise _already_connected(owner, identity)
-        name = options.name or derive_name(identity.name)
-        validate_name(name)
-        if connections.find(name) is not None:
-            raise _name_clash(name)
-
-    connection = _build_connection(
-        name, provider.name, identity, inspection, grant, granted, declined, target
+    return finish_login(
+        runtime, provider, grant, name=options.name, target=target, force=options.force
     )
-    store_description = _store(runtime, connection, reach, token, target)
-    return LoginResult(
-        connection=connection,
-        reach=reach,
-        reconnected=target is not None,
-        missing=missing_items(connection, reach),
-        replaced_user=replaced_user,
-        secret_store=store_description,
-    )
-
-
-def _who(provider: str) -> str:
-    return "Instagram account" if provider == INSTAGRAM else "Meta user"
-
-
-def _already_connected(owner: Connection, identity: Identity) -> ConflictError:
-    return ConflictError(
-        f"{identity.name} ({identity.user_id}) is already connected as '{owner.name}'",
-        hint=f"renew it with `igconnect login --reconnect {owner.name}`; to connect another "
-        "person, log out of Facebook/Instagram in the browser or use a private window, then log "
-        "in again",
-    )
-
-
-def _name_clash(name: str) -> ConflictError:
-    return ConflictError(
-        f"a connection named '{name}' already exists",
-        hint=f"pick another with --name, or renew it with `igconnect login --reconnect {name}`",
-    )
-
-
-def _build_connection(
-    name: str,
-    provider: str,
-    identity: Identity,
-    inspection: TokenInspection,
-    grant: TokenGrant,
-    granted: list[str],
-    declined: list[str],
-    target: Connection | None,
-) -> Connection:
-    now = datetime.now(UTC)
-    connection = Connection(
-        name=name,
-        provider=provider,
-        user_id=identity.user_id,
-        user_name=identity.name,
-        scopes_granted=sorted(set(granted)),
-        scopes_declined=sorted(set(declined)),
-        granular_scopes=dict(inspection.granular_targets),
-        token_expires_at=inspection.expires_at or grant.expires_at,
-        data_access_expires_at=inspection.data_access_expires_at,
-        created_at=now,
-        checked_at=now,
-    )
-    if target is not None:  # a reconnect keeps the id (token key) and the creation time
-        connection.id = target.id
-        connection.created_at = target.created_at
-        connection.renewed_at = now
-    return connection
-
-
-def _store(
-    runtime: Runtime, connection: Connection, reach: Reach, token: str, target: Connection | None
-) -> str:
-    """Token first, then the connection; on any failure or Ctrl-C, take back what was stored."""
-    store = runtime.secret_store
-    key = token_key(connection.id)
-    previous = store.get(key) if target is not None else None
-    remember_secret(token)
-    store.set(key, token)
-    try:
-        with runtime.state.transaction() as db:
-            connections = ConnectionStore(db)
-            if target is None:
-                connections.add(connection, reach)  # refuses a name taken meanwhile
-            else:
-                current = connections.by_id(connection.id)
-                if current is None:
-                    raise ConflictError(
-                        f"connection '{target.name}' was removed while logging in; nothing was kept",
-                        hint="run `igconnect login` to add it again",
-                    )
-                connection.name = current.name  # renamed meanwhile: keep the new name
-                connections.save(connection, reach)
-    except BaseException:
-        if previous is not None:
-            store.set(key, previous)
-        else:
-            store.delete(key)
-        raise
-    return store.description
-
-
-def missing_items(connection: Connection, reach: Reach) -> list[str]:
-    """One line per thing that stops story collection on this connection."""
-    lines = []
-    for scope in connection.scopes_declined:
-        if scope in REQUIRED_SCOPES.get(connection.provider, ()) or scope == "business_management":
-            lines.append(f"permission {scope} was declined")
-    if connection.provider == FACEBOOK:
-        if not reach.pages:
-            lines.append("no Facebook Page was shared with the app (none managed, or none picked)")
-        for page in reach.pages:
-            if not page.instagram_account_id:
-                lines.append(
-                    f"Page '{page.name}' has no linked Instagram professional account (or the link "
-                    "is not confirmed)"
-                )
-    elif not reach.accounts:
-        lines.append("no Instagram professional account came back")
-    return lines
 
 
 def _failure_page(exc: BaseException) -> str:
