@@ -115,6 +115,9 @@ def test_connections_list_json_keys_are_stable(
             "data_access_expires_at",
             "data_access_days_left",
             "secret_store",
+            "kind",
+            "origin",
+            "checked_at",
         )
     )
 

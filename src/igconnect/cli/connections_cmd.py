@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.output import render
 
 connections_app = typer.Typer(
     help="The stored Meta logins (connections) and the Instagram accounts each reaches.",
@@ -24,19 +28,55 @@ def _days(value: float | None) -> str:
     return f"{value:.0f}"
 
 
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """When a status was last confirmed, for people: "just now", "5 min ago", "never"."""
+    if moment is None:
+        return "never"
+    seconds = ((now or datetime.now(UTC)) - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min ago"
+    if seconds < 86400 * 2:
+        return f"{seconds // 3600:.0f} h ago"
+    return f"{seconds // 86400:.0f} days ago"
+
+
+def _status(connection: Any) -> str:
+    if connection.status == "ok":
+        return "ok"
+    return f"{connection.status}: {connection.broken_reason or 'unknown'}"
+
+
+def _kind(connection: Any) -> str:
+    return "system user" if connection.is_system_user else "user"
+
+
+CHECK_HELP = "Confirm each token with Meta first (one cheap call each, in parallel) and record it."
+
+
 @connections_app.command("list")
 def list_command(
-    ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help="Output JSON.")
+    ctx: typer.Context,
+    check: bool = typer.Option(False, "--check", help=CHECK_HELP),
+    json_output: bool = typer.Option(False, "--json", help="Output JSON."),
 ) -> None:
-    """List the connections: user, accounts, trackers, status and days until expiry."""
+    """List the connections: kind, user, accounts, trackers, status (and when Meta last confirmed
+    it), days until expiry.
+
+    With --check it exits 4 if a token is dead, 5 if one could not be read, 7 if Meta could not
+    be asked about one; 0 when every token was confirmed. Safe from cron (no prompt, bounded).
+
+    Example: igconnect connections list --check
+    """
     from igconnect.connections.service import list_connections
 
     obj = cli_context.get(ctx)
-    summaries = list_connections(obj.runtime)
-    if obj.wants_json(json_output):
-        obj.emit_json([s.to_json() for s in summaries])
-        obj.flush_warnings()
-        return
+    render(obj, list_connections(obj.runtime, check=check), _list_text, json_flag=json_output)
+
+
+def _list_text(obj: cli_context.CliContext, result: Any) -> None:
+    summaries = result.summaries
     if not summaries:
         obj.info("No connections yet: run `igconnect login` to add one.")
         return
@@ -46,65 +86,81 @@ def list_command(
     for column in (
         "name",
         "provider",
+        "kind",
         "user",
         "accounts",
         "trackers",
         "status",
+        "checked",
         "token days",
         "data days",
     ):
         table.add_column(column)
+    now = datetime.now(UTC)
     for s in summaries:
         c = s.connection
-        status = c.status if not c.is_broken else f"broken: {c.broken_reason or 'unknown'}"
+        checked = ago(c.checked_at, now)
+        if s.check is not None and not s.check.definite:
+            checked = f"{checked} (now: {s.check.message})"
         table.add_row(
             c.name,
             c.provider,
+            _kind(c),
             c.user_name,
             ", ".join("@" + u for u in s.usernames) or "(none)",
             str(s.trackers),
-            status,
+            _status(c),
+            checked,
             _days(s.token_days_left),
             _days(s.data_access_days_left),
         )
     obj.out.print(table)
-    obj.flush_warnings()
+    for s in summaries:
+        if s.check is not None and s.check.result in ("broken", "checkpoint"):
+            obj.warn(f"'{s.connection.name}': {s.check.message}")
 
 
 @connections_app.command("show")
 def show_command(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Connection name."),
+    check: bool = typer.Option(False, "--check", help=CHECK_HELP),
     json_output: bool = typer.Option(False, "--json", help="Output JSON."),
 ) -> None:
     """Show everything known about one connection (the token masked).
 
-    Example: igconnect connections show acme
+    Example: igconnect connections show acme --check
     """
     from igconnect.connections.service import show_connection
 
     obj = cli_context.get(ctx)
-    details = show_connection(obj.runtime, name)
+    render(obj, show_connection(obj.runtime, name, check=check), _show_text, json_flag=json_output)
+
+
+def _show_text(obj: cli_context.CliContext, details: Any) -> None:
     data = details.to_json()
-    if obj.wants_json(json_output):
-        obj.emit_json(data)
-        obj.flush_warnings()
-        return
-    c = details.summary.connection
+    summary = details.summary
+    c = summary.connection
+    checked = ago(c.checked_at)
+    if summary.check is not None:
+        checked += f" ({summary.check.result}: {summary.check.message})"
     lines = [
         ("name", c.name),
         ("id", c.id),
         ("provider", c.provider),
+        ("kind", _kind(c) + (", token from an invite link" if c.origin == "invite" else "")),
         ("user", f"{c.user_name} ({c.user_id})"),
-        ("status", c.status + (f": {c.broken_reason}" if c.broken_reason else "")),
-        ("token", f"{details.token} in the {details.summary.secret_store}"),
+        ("status", _status(c)),
+        ("checked", checked),
+        ("token", f"{details.token} in the {summary.secret_store}"),
         (
             "token expires",
-            f"{data['token_expires_at'] or 'never'} ({_days(details.summary.token_days_left)} days)",
+            f"{data['token_expires_at'] or 'never'} ({_days(summary.token_days_left)} days)",
         ),
         (
             "data access expires",
-            f"{data['data_access_expires_at'] or 'n/a'} ({_days(details.summary.data_access_days_left)} days)",
+            f"{data['data_access_expires_at'] or 'n/a'} "
+            f"({_days(summary.data_access_days_left)} days)",
         ),
         ("scopes granted", ", ".join(c.scopes_granted) or "(none)"),
         ("scopes declined", ", ".join(c.scopes_declined) or "(none)"),
@@ -121,7 +177,47 @@ def show_command(
     for p in details.reach.pages:
         if not p.instagram_account_id:
             obj.out.print(f"  Page '{p.name}' ({p.id}): no linked Instagram account")
-    obj.flush_warnings()
+
+
+@connections_app.command("invites")
+def invites_command(
+    ctx: typer.Context,
+    show_all: bool = typer.Option(False, "--all", help="Also the used and expired invites."),
+    json_output: bool = typer.Option(False, "--json", help="Output JSON."),
+) -> None:
+    """List the pending invite links (`igconnect login --invite`) and when each expires.
+
+    Example: igconnect connections invites --all
+    """
+    from igconnect.login.invite import list_invites
+
+    obj = cli_context.get(ctx)
+    render(
+        obj, list_invites(obj.runtime, include_done=show_all), _invites_text, json_flag=json_output
+    )
+
+
+def _invites_text(obj: cli_context.CliContext, result: Any) -> None:
+    if not result.invites:
+        obj.info("No pending invites: `igconnect login --invite --name NAME` makes one.")
+        return
+    from rich.table import Table
+
+    table = Table()
+    for column in ("id", "connection", "provider", "status", "made", "expires", "used"):
+        table.add_column(column)
+    for invite in result.invites:
+        name = invite.name + (" (renewal)" if invite.reconnect_id else "")
+        table.add_row(
+            invite.id,
+            name,
+            invite.provider,
+            invite.status(result.now),
+            ago(invite.created_at, result.now),
+            f"{invite.expires_at:%Y-%m-%d %H:%M} UTC",
+            ago(invite.used_at, result.now) if invite.used_at else "",
+        )
+    obj.out.print(table)
 
 
 @connections_app.command("rename")

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from igconnect.connections.clients import login_provider
 from igconnect.connections.discovery import reach_of
-from igconnect.connections.model import Connection, Reach
+from igconnect.connections.model import Connection, Reach, reconnect_hint
+from igconnect.connections.status import StatusCheck, checks_exit_code
 from igconnect.connections.store import ConnectionStore
 from igconnect.connections.tokens import read_token
-from igconnect.errors import AuthError, ConflictError, IgconnectError, NetworkError
+from igconnect.errors import AuthError, ConflictError, ExitCode, IgconnectError, NetworkError
 from igconnect.meta.errors import MetaApiError, TokenDead
 from igconnect.meta.oauth import FACEBOOK, INSTAGRAM, FacebookLogin
 from igconnect.redact import mask
@@ -39,6 +40,9 @@ SUMMARY_KEYS = (
     "data_access_expires_at",
     "data_access_days_left",
     "secret_store",
+    "kind",
+    "origin",
+    "checked_at",
 )
 
 
@@ -50,10 +54,11 @@ class ConnectionSummary:
     secret_store: str
     token_days_left: float | None
     data_access_days_left: float | None
+    check: StatusCheck | None = None  # with --check: what Meta said just now
 
     def to_json(self) -> dict[str, Any]:
         c = self.connection
-        return {
+        data = {
             "name": c.name,
             "provider": c.provider,
             "user_id": c.user_id,
@@ -67,7 +72,30 @@ class ConnectionSummary:
             "data_access_expires_at": iso_z(c.data_access_expires_at),
             "data_access_days_left": _days(self.data_access_days_left),
             "secret_store": self.secret_store,
+            "kind": c.kind,
+            "origin": c.origin,
+            "checked_at": iso_z(c.checked_at),
         }
+        if self.check is not None:
+            data["check"] = self.check.to_json()
+        return data
+
+
+@dataclass
+class ConnectionList:
+    """`connections list`: every connection; with `checked`, as Meta confirmed it just now."""
+
+    summaries: list[ConnectionSummary]
+    checked: bool = False
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if not self.checked:
+            return ExitCode.OK
+        return checks_exit_code([s.check for s in self.summaries if s.check is not None])
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [s.to_json() for s in self.summaries]
 
 
 @dataclass
@@ -76,6 +104,11 @@ class ConnectionDetails:
     reach: Reach
     token: str  # masked
     trackers: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> ExitCode:
+        check = self.summary.check
+        return checks_exit_code([check]) if check is not None else ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
         c = self.summary.connection
@@ -175,7 +208,9 @@ def expiry_warnings(runtime: Runtime, summary: ConnectionSummary) -> list[str]:
     return out
 
 
-def list_connections(runtime: Runtime) -> list[ConnectionSummary]:
+def list_connections(runtime: Runtime, *, check: bool = False) -> ConnectionList:
+    """Every connection; `check`: confirm each token with Meta first (in parallel) and record it."""
+    checks = _check(runtime, ConnectionStore(runtime.state.db).all()) if check else {}
     store = _store_description(runtime)
     with runtime.state.snapshot() as db:
         connections = ConnectionStore(db)
@@ -192,11 +227,20 @@ def list_connections(runtime: Runtime) -> list[ConnectionSummary]:
             for c in connections.all()
         ]
     for summary in summaries:
+        summary.check = checks.get(summary.connection.id)
         runtime.warnings.extend(expiry_warnings(runtime, summary))
-    return summaries
+    return ConnectionList(summaries, checked=check)
 
 
-def show_connection(runtime: Runtime, name: str) -> ConnectionDetails:
+def _check(runtime: Runtime, connections: list[Connection]) -> dict[str, StatusCheck]:
+    from igconnect.connections.status import check_connections
+
+    return check_connections(runtime, connections)
+
+
+def show_connection(runtime: Runtime, name: str, *, check: bool = False) -> ConnectionDetails:
+    """One connection; `check`: confirm its token with Meta first and record it."""
+    checks = _check(runtime, [ConnectionStore(runtime.state.db).get(name)]) if check else {}
     with runtime.state.snapshot() as db:
         connection = ConnectionStore(db).get(name)
         reach = ConnectionStore(db).reach(connection.id)
@@ -207,6 +251,7 @@ def show_connection(runtime: Runtime, name: str) -> ConnectionDetails:
         usernames=[a.username for a in reach.accounts],
         trackers=len(trackers),
     )
+    summary.check = checks.get(connection.id)
     try:
         token = mask(runtime.secret_store.get(token_key(connection.id)))
     except IgconnectError as exc:
@@ -293,9 +338,7 @@ def _refresh_one(runtime: Runtime, connection: Connection) -> RefreshOutcome:
     except TokenDead as exc:
         with runtime.state.transaction() as db:
             ConnectionStore(db).mark_broken(connection.id, exc.reason, now)
-        return outcome(
-            "broken", f"{exc.reason}: run `igconnect login --reconnect {connection.name}`"
-        )
+        return outcome("broken", f"{exc.reason}: {reconnect_hint(connection)}")
     except (MetaApiError, NetworkError, AuthError) as exc:
         return outcome("failed", exc.message + (f" — {exc.hint}" if exc.hint else ""))
 
