@@ -163,6 +163,7 @@ def _emit_json(obj: cli_context.CliContext, result: Any, *, to_stderr: bool) -> 
         "warnings": result.warnings,
         "broken_connections": result.broken_connections,
         "missed_final_reads": result.missed_final_reads,
+        "moved_trackers": result.moved_trackers,
         "accounts": [
             {
                 "connection": a.connection,

@@ -80,6 +80,7 @@ class ExportResult:
     seconds: float
     broken_connections: list[str] = field(default_factory=list)
     missed_final_reads: int = 0  # stories that expired since the last run without a final read
+    moved_trackers: list[dict[str, str]] = field(default_factory=list)  # failover, this run
 
     @property
     def failed(self) -> list[AccountReport]:
@@ -124,7 +125,7 @@ class _Plan:
 
 
 def _plan(runtime: Runtime, options: ExportOptions) -> _Plan:
-    from igconnect.connections.model import normalise_username
+    from igconnect.connections.model import normalise_username, reconnect_hint
     from igconnect.connections.store import ConnectionStore
 
     db = runtime.state.db
@@ -168,8 +169,7 @@ def _plan(runtime: Runtime, options: ExportOptions) -> _Plan:
         elif connection.is_broken:
             reason = (
                 f"connection '{connection.name}' is broken"
-                f" ({connection.broken_reason or 'token dead'}); run "
-                f"`igconnect login --reconnect {connection.name}`"
+                f" ({connection.broken_reason or 'token dead'}); {reconnect_hint(connection)}"
             )
         elif row["reached_id"] is None:
             reason = f"connection '{connection.name}' does not reach @{target}"
@@ -229,6 +229,7 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
     clock = options.clock or (lambda: datetime.now(UTC))
     out_path = _out_path(runtime, options)
     started = time.monotonic()
+    moved = _fail_over(runtime, options)
     plan = _plan(runtime, options)
     with (
         export_lock(runtime.paths.lock_dir, settings.get("export_lock_wait")),
@@ -262,6 +263,7 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
             seconds=0.0,
             broken_connections=broken,
             missed_final_reads=missed,
+            moved_trackers=moved,
         )
         if missed:
             log.info("warning: %d stories expired without a final read since the last run", missed)
@@ -287,6 +289,20 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
             result.seconds,
         )
         return result
+
+
+def _fail_over(runtime: Runtime, options: ExportOptions) -> list[dict[str, str]]:
+    """Failover (trackers/failover.py) before planning an unfiltered run; said in the summary."""
+    if not options.fetch or options.accounts or options.connections:
+        return []
+    from igconnect.trackers.failover import AWAY, fail_over
+
+    result = fail_over(runtime)
+    for move in result.moves:
+        log.info("failover: %s", move.describe())
+        target = runtime.warnings if move.direction == AWAY else runtime.notices
+        target.append(move.describe())
+    return [m.to_json() for m in result.moves]
 
 
 def _format(options: ExportOptions, default: str) -> str:

@@ -44,6 +44,24 @@ _COLUMNS = (
     "created_at",
 )
 LIST_HINT = "run `igconnect trackers list` to see them"
+# Any change of a tracker's connection other than a failover forgets where a failover took it from
+# (a person moved it: it stays where they put it). SQLite evaluates every SET against the old row.
+_FORGET_FAILOVER = (
+    "failover_from = CASE WHEN connection_id IS ? THEN failover_from ELSE NULL END, "
+    "failover_at = CASE WHEN connection_id IS ? THEN failover_at ELSE NULL END"
+)
+
+
+@dataclass(frozen=True)
+class FailedOver:
+    """A tracker a failover moved: where it is now, and the connection it came from."""
+
+    key: str
+    target: str
+    account_id: str | None
+    connection_id: str | None
+    home_id: str
+    moved_at: datetime | None
 
 
 @dataclass
@@ -131,8 +149,14 @@ class TrackerStore:
         values = _row(tracker)
         columns = [c for c in _COLUMNS if c != "key"]
         cursor = self.db.execute(
-            f"UPDATE trackers SET {', '.join(f'{c} = ?' for c in columns)} WHERE key = ?",
-            [*(values[c] for c in columns), tracker.key],
+            f"UPDATE trackers SET {_FORGET_FAILOVER}, {', '.join(f'{c} = ?' for c in columns)} "
+            "WHERE key = ?",
+            [
+                tracker.connection_id,
+                tracker.connection_id,
+                *(values[c] for c in columns),
+                tracker.key,
+            ],
         )
         if cursor.rowcount == 0:
             raise NotFoundError("tracker", tracker.key, self.keys(), hint=LIST_HINT)
@@ -140,9 +164,9 @@ class TrackerStore:
     def assign(self, key: str, connection_id: str | None, account_id: str | None = None) -> None:
         require_transaction(self.db)
         self.db.execute(
-            "UPDATE trackers SET connection_id = ?, account_id = coalesce(?, account_id) "
-            "WHERE key = ?",
-            (connection_id, account_id, key),
+            f"UPDATE trackers SET {_FORGET_FAILOVER}, connection_id = ?, "
+            "account_id = coalesce(?, account_id) WHERE key = ?",
+            (connection_id, connection_id, connection_id, account_id, key),
         )
 
     def remove(self, key: str) -> None:
@@ -153,9 +177,55 @@ class TrackerStore:
         require_transaction(self.db)
         keys = [t.key for t in self.on(connection_id)]
         self.db.execute(
-            "UPDATE trackers SET connection_id = NULL WHERE connection_id = ?", (connection_id,)
+            "UPDATE trackers SET connection_id = NULL, failover_from = NULL, failover_at = NULL "
+            "WHERE connection_id = ?",
+            (connection_id,),
         )
         return keys
+
+    # -- failover (trackers/failover.py) ----------------------------------------------------------
+    def on_broken_connections(self) -> list[Tracker]:
+        """Account trackers whose connection is broken (not a checkpoint: that one is retried)."""
+        rows = self.db.execute(
+            f"{_SELECT} WHERE t.kind = 'account' AND c.status = 'broken' ORDER BY t.key"
+        )
+        return [_tracker(r) for r in rows]
+
+    def failed_over(self) -> list[FailedOver]:
+        """Trackers a failover moved off their connection, which have not been moved since."""
+        rows = self.db.execute(
+            "SELECT key, target, account_id, connection_id, failover_from, failover_at "
+            "FROM trackers WHERE failover_from IS NOT NULL ORDER BY key"
+        )
+        return [
+            FailedOver(
+                r["key"],
+                r["target"],
+                r["account_id"],
+                r["connection_id"],
+                r["failover_from"],
+                parse_iso(r["failover_at"]),
+            )
+            for r in rows
+        ]
+
+    def fail_over(self, key: str, to_id: str, from_id: str, at: datetime) -> None:
+        """Move a tracker off a broken connection, remembering the first one it left."""
+        require_transaction(self.db)
+        self.db.execute(
+            "UPDATE trackers SET connection_id = ?, failover_from = coalesce(failover_from, ?), "
+            "failover_at = coalesce(failover_at, ?) WHERE key = ?",
+            (to_id, from_id, iso_z(at), key),
+        )
+
+    def fail_back(self, key: str) -> None:
+        """Put a failed-over tracker back on the connection it came from."""
+        require_transaction(self.db)
+        self.db.execute(
+            "UPDATE trackers SET connection_id = failover_from, failover_from = NULL, "
+            "failover_at = NULL WHERE key = ? AND failover_from IS NOT NULL",
+            (key,),
+        )
 
 
 def _row(t: Tracker) -> dict[str, Any]:
