@@ -42,6 +42,7 @@ def test_json_schema_is_pinned(sandbox: Any, cli: Any) -> None:
     assert [c["id"] for c in doc["environment"]] == [
         "env.settings",
         "env.app",
+        "env.instagram-app",
         "env.secret-store",
         "env.meta",
         "export.final-reads",

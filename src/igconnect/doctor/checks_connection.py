@@ -289,8 +289,11 @@ def expiry(state: ConnectionState) -> Finding:
         )
     if days <= warn_days:
         renew = (
-            "Log in again; on the Facebook path that renews both the token (60 days) and data "
-            "access (90 days)."
+            "Generate a new token for the system user (Business settings → Users → System "
+            "users; choose 'never' for its expiry) and pipe it to the command below."
+            if state.connection.is_system_user
+            else "Log in again; on the Facebook path that renews both the token (60 days) and "
+            "data access (90 days)."
             if state.provider == "facebook"
             else "Instagram Login tokens are refreshed automatically once they are 24 hours old; "
             "if that keeps failing, log in again."
@@ -303,6 +306,58 @@ def expiry(state: ConnectionState) -> Finding:
         )
     parts = [f"{w} until {_when(m)}" for w, m in soonest]
     return ok("; ".join(parts), **details)
+
+
+@check(
+    "conn.kind",
+    "Connection kind",
+    scope=SCOPE_CONNECTION,
+    depends=("conn.token-readable",),
+    proves="what the connection's token hangs on: a person's login (their password, their role, "
+    "day 60), a system user's token (none of those), or a client's own Instagram login",
+    usual_fix="for unattended exports, add a system user (`igconnect login --system-user --name "
+    "NAME`, docs/cron.md); trackers fail over to it when a person's login breaks",
+)
+def kind(state: ConnectionState) -> Finding:
+    from igconnect.connections.store import ConnectionStore
+
+    connection = state.connection
+    others = [
+        c.name
+        for c, _ in _reaching_any(ConnectionStore(state.runtime.state.db), state)
+        if c.id != connection.id
+    ]
+    spare = f"; also reached through {', '.join(sorted(set(others)))}" if others else ""
+    details = {
+        "kind": connection.kind,
+        "origin": connection.origin,
+        "also_via": sorted(set(others)),
+    }
+    if connection.is_system_user:
+        expiry = "never expires" if connection.token_expires_at is None else "expires (60 days)"
+        return ok(
+            f"system user {connection.user_name}: not tied to a person's password; {expiry}{spare}",
+            **details,
+        )
+    whose = (
+        f"the client's own Instagram login (@{connection.user_name})"
+        if connection.provider == "instagram"
+        else f"{connection.user_name}'s Facebook login"
+    )
+    via = ", completed from an invite link" if connection.origin == "invite" else ""
+    return ok(
+        f"{whose}{via}: it ends with a password change, a lost role or day 60; a system user "
+        f"suits unattended exports best (docs/cron.md){spare}",
+        **details,
+    )
+
+
+def _reaching_any(store: Any, state: ConnectionState) -> list[Any]:
+    """Connections sharing at least one account with this one (at most a few lookups)."""
+    out = []
+    for account in state.reach.accounts[:20]:
+        out.extend(store.reaching(account.id))
+    return out
 
 
 @check(

@@ -97,6 +97,72 @@ def app_present(env: EnvState) -> Finding:
     return ok(f"app {env.app_id}; secret from {where}", app_id=env.app_id, secret_source=where)
 
 
+@check(
+    "env.instagram-app",
+    "Instagram app id and secret present",
+    scope=SCOPE_ENVIRONMENT,
+    depends=("env.settings",),
+    proves="wherever an Instagram Login connection exists, the Instagram app's own id (not the "
+    "Meta app's) is set and its secret can be read",
+    usual_fix="`igconnect app set --instagram-app-id ID` with the Instagram app ID and secret from "
+    "App Dashboard → Instagram → API setup with Instagram login",
+)
+def instagram_app_present(env: EnvState) -> Finding:
+    from igconnect.meta_app import (
+        INSTAGRAM_APP_PLACE,
+        SET_INSTAGRAM_APP,
+        instagram_app_id,
+        instagram_app_secret,
+    )
+
+    runtime = env.runtime
+    names = [
+        r[0]
+        for r in runtime.state.db.execute(
+            "SELECT name FROM connections WHERE provider = 'instagram' ORDER BY name"
+        )
+    ]
+    fix = [
+        f"Open {INSTAGRAM_APP_PLACE} on developers.facebook.com and copy the Instagram app ID and "
+        "Instagram app secret (they differ from the Meta app's, under App settings → Basic).",
+        "Store them; the secret is asked for without echo.",
+    ]
+    try:
+        app_id = instagram_app_id(runtime)
+    except ConfigError as exc:
+        if not names:
+            return ok(
+                "not needed: no Instagram Login connection (Facebook Login uses the Meta app)"
+            )
+        return failure(
+            f"{exc.message}; Instagram Login connections: {', '.join(names)} (their reconnects, "
+            "and appsecret_proof on graph.instagram.com, need it)",
+            fix,
+            SET_INSTAGRAM_APP,
+            connections=names,
+        )
+    try:
+        instagram_app_secret(runtime)
+    except SecretStoreError as exc:
+        return could_not_check(
+            f"Instagram app {app_id}: the secret could not be read ({exc.message}; see "
+            "env.secret-store)",
+            instagram_app_id=app_id,
+        )
+    except ConfigError:
+        return failure(
+            f"Instagram app {app_id} is set but its secret is not stored",
+            fix,
+            f"igconnect app set --instagram-app-id {app_id}",
+            instagram_app_id=app_id,
+        )
+    return ok(
+        f"Instagram app {app_id}"
+        + (f"; used by {', '.join(names)}" if names else "; no Instagram Login connection yet"),
+        instagram_app_id=app_id,
+    )
+
+
 def _session_facts() -> dict[str, object]:
     return {
         "dbus_session_bus_address": "set"
