@@ -322,3 +322,51 @@ def test_refresh_of_dead_token(runtime: Runtime, httpx_mock: HTTPXMock) -> None:
     with pytest.raises(TokenDead) as info:
         InstagramLogin(runtime.endpoints, "", "", runtime.graph_client).refresh(IG_LONG)
     assert info.value.reason == "the password was changed"
+
+
+# -- the Instagram app's credentials: Meta's recorded answers (tests/meta_answers.py) ---------------
+@pytest.mark.parametrize(
+    ("answer_id", "step", "error", "said"),
+    [
+        (
+            "ig-invalid-platform-app",
+            "exchange",
+            "InvalidPlatformApp",
+            "Instagram Login needs the Instagram app's own id and secret, not the Meta app's",
+        ),
+        (
+            "ig-invalid-platform-app",
+            "long_lived",
+            "InvalidPlatformApp",
+            "Instagram Login needs the Instagram app's own id and secret, not the Meta app's",
+        ),
+        ("ig-bad-client-secret", "long_lived", "MetaApiError", "Error validating client secret."),
+        ("ig-code-used", "exchange", "MetaApiError", "This authorization code has been used"),
+    ],
+)
+def test_instagram_credential_answers_say_which_app_to_use(
+    runtime: Runtime, httpx_mock: HTTPXMock, answer_id: str, step: str, error: str, said: str
+) -> None:
+    from igconnect.errors import ExitCode
+    from igconnect.meta import errors as meta_errors
+    from tests.meta_answers import BY_ID
+
+    answer = BY_ID[answer_id]
+    body = answer.body if answer.body is not None else dict(answer.fields)
+    httpx_mock.add_response(status_code=answer.status or 400, json=body)
+    ig = InstagramLogin(runtime.endpoints, APP_ID, SECRET, runtime.graph_client)
+    with pytest.raises(meta_errors.MetaApiError) as info:
+        if step == "exchange":
+            ig.exchange_code("c0de", REDIRECT, None)
+        else:
+            ig.long_lived(TokenGrant(IG_SHORT))
+    assert type(info.value).__name__ == error
+    assert said in info.value.message
+    hint = info.value.hint or ""
+    if answer_id != "ig-code-used":
+        assert "Instagram → API setup with Instagram login" in hint
+        assert "igconnect app set --instagram-app-id" in hint
+    if error == "InvalidPlatformApp":
+        assert info.value.exit_code == ExitCode.CONFIG
+        assert APP_ID in info.value.message  # says which id Meta refused
+    assert SECRET not in info.value.message + hint
