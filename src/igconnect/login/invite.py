@@ -30,6 +30,7 @@ from igconnect.connections.store import ConnectionStore
 from igconnect.errors import IgconnectError, LoginFailed, NotFoundError, UsageError
 from igconnect.login.callback_server import CallbackGate
 from igconnect.login.finish import LoginResult, finish_login, name_clash
+from igconnect.meta.errors import InvalidPlatformApp, MetaApiError, Throttled, TransientError
 from igconnect.meta.oauth import FACEBOOK, Pkce, new_pkce, new_state
 from igconnect.redact import remember_secret
 from igconnect.state.db import require_transaction
@@ -428,7 +429,17 @@ def _exchange(
             raise NotFoundError("connection", invite.reconnect_name or invite.name, [])
     verifier = secret.get("verifier")
     pkce = Pkce(str(verifier), "") if verifier else None
-    short = provider.exchange_code(code, invite.redirect_uri, pkce)
+    try:
+        short = provider.exchange_code(code, invite.redirect_uri, pkce)
+    except MetaApiError as exc:
+        if isinstance(exc, InvalidPlatformApp | TransientError | Throttled):
+            raise  # the app's set-up, or Meta having a moment: not the address's fault
+        raise LoginFailed(
+            f"Meta refused the code in that address ({exc.message}): it was altered, already "
+            "exchanged, or is too old",
+            hint="the invite is still open: ask the client to open the same link again and send "
+            "the new address",
+        ) from None
     grant = provider.long_lived(short)
     return finish_login(
         runtime,
