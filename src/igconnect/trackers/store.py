@@ -44,8 +44,8 @@ _COLUMNS = (
     "created_at",
 )
 LIST_HINT = "run `igconnect trackers list` to see them"
-# Any change of a tracker's connection other than a failover forgets where a failover took it from
-# (a person moved it: it stays where they put it). SQLite evaluates every SET against the old row.
+# A change of a tracker's connection through `save` (other than a failover's) forgets where a
+# failover took it from: a person moved it, it stays. SQLite evaluates every SET on the old row.
 _FORGET_FAILOVER = (
     "failover_from = CASE WHEN connection_id IS ? THEN failover_from ELSE NULL END, "
     "failover_at = CASE WHEN connection_id IS ? THEN failover_at ELSE NULL END"
@@ -163,10 +163,12 @@ class TrackerStore:
 
     def assign(self, key: str, connection_id: str | None, account_id: str | None = None) -> None:
         require_transaction(self.db)
+        # A person chose this connection (assign, move, rebalance): a failover is forgotten,
+        # even when they chose the connection the failover had picked.
         self.db.execute(
-            f"UPDATE trackers SET {_FORGET_FAILOVER}, connection_id = ?, "
-            "account_id = coalesce(?, account_id) WHERE key = ?",
-            (connection_id, connection_id, connection_id, account_id, key),
+            "UPDATE trackers SET connection_id = ?, account_id = coalesce(?, account_id), "
+            "failover_from = NULL, failover_at = NULL WHERE key = ?",
+            (connection_id, account_id, key),
         )
 
     def remove(self, key: str) -> None:
