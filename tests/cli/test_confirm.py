@@ -22,6 +22,7 @@ IGCONNECT = Path(sys.executable).with_name("igconnect")
 # (command, what must still be there after a refusal or a dry run, what is gone once done)
 CASES = [
     (["logout", "acme", "--force"], lambda: "acme" in stored.connections()),
+    (["logout", "acme", "--revoke", "--force"], lambda: "acme" in stored.connections()),
     (["trackers", "remove", "@p"], lambda: "@p" in stored.trackers()),
     (
         ["trackers", "move", "--from", "acme", "--to", "spare"],
@@ -105,3 +106,12 @@ def test_on_a_terminal_it_shows_the_plan_and_asks(home: None, answer: str) -> No
     else:
         assert "Logged out of 'acme'" in screen and "acme" not in stored.connections()
         assert {t.connection for t in stored.trackers().values()} == {None}
+
+
+def test_logout_with_revoke_shows_both_steps_on_a_terminal(home: None) -> None:
+    code, screen = _on_a_terminal(["logout", "acme", "--revoke", "--force"], "n")
+    assert code == 0, screen
+    assert "This will log out of 'acme'" in screen
+    assert "revoke the app's permissions on Meta's side for this login" in screen
+    assert "unassign 2 tracker(s): @p, @q" in screen
+    assert "Nothing was changed." in screen and "acme" in stored.connections()

@@ -99,7 +99,7 @@ def test_a_reconnect_that_reaches_fewer_accounts_keeps_the_working_token(
     sb = sandbox_env(accounts=3)
     assert cli("login", "--name", "acme").exit_code == 0
     working = _token("acme")
-    first_page = sb.world.by_username["acme_1"].page_id
+    first_page = str(sb.world.by_username["acme_1"].page_id)
     browser.pages = [first_page]
     refused = cli("login", "--reconnect", "acme")
     assert refused.exit_code == ExitCode.CONFLICT, refused.stderr

@@ -401,8 +401,9 @@ def _revoke(runtime: Runtime, connection: Connection, result: LogoutResult) -> N
         token = read_token(runtime.secret_store, connection)
         login_provider(runtime, connection.provider).revoke(token)
         result.revoked = True
-    except (MetaApiError, NetworkError, AuthError) as exc:
-        # A dead token cannot revoke anything; the local removal still goes ahead.
+    except IgconnectError as exc:
+        # A dead token (or no app to ask with) cannot revoke anything; the local removal still
+        # goes ahead.
         result.warnings.append(
             f"could not revoke the app's permissions on Meta's side ({exc.message}); remove the app "
             "in Facebook's settings (Settings → Business integrations) if it should lose access"

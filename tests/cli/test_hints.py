@@ -1,0 +1,356 @@
+# ruff: noqa: F811 (the fixtures imported from tests/login/conftest.py are used as arguments)
+"""Advice that works: every command a connection or login message suggests is parsed out of the
+message and run, and must succeed. The sandbox plays Meta over HTTP; a browser follows the consent
+page; prompts are answered on a real pty where the command asks a person.
+
+`COVERED` lists the shapes of the commands followed here; `test_every_suggested_command_is_followed`
+reads the sources and fails when a message suggests a command of a shape no test follows."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import shlex
+import sys
+import webbrowser
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests import stored
+from tests.login.conftest import (  # noqa: F401 (fixtures)
+    FakeBrowser,
+    login_port,
+    make_sandbox,
+    sandbox_env,
+)
+
+from igconnect.errors import ExitCode
+from igconnect.sandbox import Sandbox
+from igconnect.sandbox.config import DEFAULT_INSTAGRAM_APP_ID, DEFAULT_INSTAGRAM_APP_SECRET
+from igconnect.sandbox.consent import follow_consent
+from igconnect.sandbox.world import BOB_ID
+from igconnect.timestamps import iso_z
+from igconnect.trackers.model import Tracker
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "igconnect"
+IGCONNECT = Path(sys.executable).with_name("igconnect")
+# The shapes (command words and flags, no values) of every command followed below.
+COVERED = {
+    "igconnect login",
+    "igconnect login --reconnect",
+    "igconnect login --provider",
+    "igconnect login --invite --name",
+    "igconnect login --invite --reconnect",
+    "igconnect login --system-user --name",
+    "igconnect logout --force",
+    "igconnect connections list",
+    "igconnect connections show",
+    "igconnect connections invites",
+    "igconnect connections rename",
+    "igconnect app set --instagram-app-id",
+    "igconnect app set --instagram-app-id --instagram-app-secret-stdin",
+    "igconnect doctor",
+    "igconnect trackers --help",
+    "igconnect app set --help",
+}
+# Suggested by these files, followed elsewhere (the file says where) or not a next step.
+EXEMPT = {
+    "igconnect app set --app-id": "tests/doctor/test_doctor_cli.py (no Meta app)",
+    "igconnect app set --app-id --app-secret-stdin": "tests/cli/test_root.py (no terminal)",
+    "igconnect config set": "tests/login/test_callback_server.py (busy port: login_port)",
+    "igconnect demo": "the name of the command in a docstring",
+    "igconnect login --invite": "the name of the option in a docstring",
+    "igconnect schedule show": "a pointer in the ssh hint of the paste path",
+    "igconnect connections": "the name of the command group in a docstring",
+    "igconnect connections ...": "the name of the command group in a docstring",
+    "igconnect logout": "the name of the command in a docstring",
+    "igconnect app": "the name of the command group in a docstring",
+    "igconnect app set": "built from the flags given: both forms are followed (here, test_root)",
+}
+SOURCES = [
+    "connections",
+    "login",
+    "meta_app.py",
+    "meta/oauth.py",
+    "trackers/failover.py",
+    "cli/login_cmd.py",
+    "cli/connections_cmd.py",
+    "cli/app_cmd.py",
+]
+
+
+GROUPS = {"connections", "trackers", "app", "config", "export", "schedule", "sandbox"}
+
+
+def shape(command: str) -> str:
+    """`igconnect connections show acme --check` → `igconnect connections show --check`."""
+    words = shlex.split(command.split("<", 1)[0])
+    out = words[:2]
+    rest = words[2:]
+    if len(words) > 1 and words[1] in GROUPS and rest and not rest[0].startswith("-"):
+        out.append(rest.pop(0))
+    return " ".join(out + [w for w in rest if w.startswith("--")])
+
+
+def suggested(text: str) -> list[str]:
+    """Every `igconnect ...` command between backticks in `text`, in order."""
+    return [c for c in re.findall(r"`([^`]+)`", text) if c.startswith("igconnect")]
+
+
+def follow(
+    cli: Any,
+    text: str,
+    *,
+    index: int = 0,
+    subs: dict[str, str] | None = None,
+    input: str | None = None,
+    ok: tuple[int, ...] = (0,),
+) -> Any:
+    """Run the `index`-th command `text` suggests (placeholders replaced) and check it worked."""
+    commands = suggested(text)
+    assert commands, f"no command suggested in: {text}"
+    command = commands[index]
+    for placeholder, value in (subs or {}).items():
+        command = command.replace(placeholder, value)
+    assert shape(command) in COVERED, shape(command)
+    args = shlex.split(command.split("<", 1)[0])[1:]
+    result = cli(*args, input=input)
+    assert result.exit_code in ok, f"`{command}` failed:\n{result.stdout}{result.stderr}"
+    return result
+
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> FakeBrowser:
+    fake = FakeBrowser()
+    monkeypatch.setattr(webbrowser, "open", fake)
+    monkeypatch.setenv("BROWSER", "fake-browser")
+    return fake
+
+
+def _on_a_terminal(
+    args: list[str], answers: dict[bytes, str], timeout: float = 60
+) -> tuple[int, str]:
+    """Run igconnect on a pty that is its controlling terminal (as a person's shell gives it, so
+    hidden prompts can turn echo off), typing each answer when its prompt shows."""
+    import select
+    import signal
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    pid, leader = pty.fork()
+    if pid == 0:  # the child: becomes igconnect
+        os.execve(str(IGCONNECT), [str(IGCONNECT), *args], env)
+    seen, pending = b"", dict(answers)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if not ready:
+            continue
+        try:
+            data = os.read(leader, 4096)
+        except OSError:  # the terminal closed: the process is done
+            break
+        if not data:
+            break
+        seen += data
+        for prompt in list(pending):
+            if prompt in seen:
+                os.write(leader, pending.pop(prompt).encode() + b"\r")
+    else:
+        os.kill(pid, signal.SIGKILL)
+    os.close(leader)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), seen.decode("utf-8", "replace")
+
+
+# -- the scenarios ----------------------------------------------------------------------------------
+def test_login_hints(sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any) -> None:
+    sb = sandbox_env(accounts=3, scenarios=["already-connected"])
+    empty = cli("connections", "list")
+    follow(cli, empty.stderr)  # "run `igconnect login` to add one": it makes 'ada-agency'
+    again = cli("login", "--name", "other")  # the same person twice
+    assert again.exit_code == ExitCode.CONFLICT
+    follow(cli, again.stderr)
+    clash = cli("login", "--name", "ada-agency")
+    follow(cli, clash.stderr, index=-1)
+    rename = cli("login", "--reconnect", "ada-agency", "--name", "ada")
+    follow(cli, rename.stderr, subs={"NEW": "ada"})
+    wrong = cli("login", "--reconnect", "ada", "--provider", "instagram")
+    follow(cli, wrong.stderr, index=-1)  # "add a new connection with `login --provider instagram`"
+    # Permissions: a new login without one, a reconnect that would lose one, one that would lose
+    # accounts; each fix followed with every permission and Page ticked.
+    sb.set_session_user(BOB_ID)
+    browser.decline_scopes = ("instagram_manage_insights",)
+    lacking = cli("login", "--name", "bob")
+    assert lacking.exit_code == ExitCode.PERMISSION_MISSING
+    browser.decline_scopes = ()
+    follow(cli, lacking.stderr)
+    browser.decline_scopes = ("instagram_manage_insights",)
+    downgrade = cli("login", "--reconnect", "bob")
+    assert downgrade.exit_code == ExitCode.PERMISSION_MISSING
+    browser.decline_scopes = ()
+    follow(cli, downgrade.stderr)
+    sb.set_session_user(sb.world.users["10000000000000001"].id)
+    browser.pages = [str(sb.world.by_username["acme_1"].page_id)]
+    fewer = cli("login", "--reconnect", "ada")
+    assert fewer.exit_code == ExitCode.CONFLICT
+    browser.pages = None
+    follow(cli, fewer.stderr)
+    # A Page without an Instagram account: the doctor it points to explains it.
+    sb.set_scenario("page-not-linked", "acme_3")
+    noted = cli("login", "--reconnect", "ada", "--force")
+    assert "Page 'Acme Client 3' has no linked Instagram" in noted.stderr
+    follow(cli, noted.stderr, ok=(0, ExitCode.DOCTOR_WARNINGS, ExitCode.DOCTOR_FAILURES))
+
+
+def test_connection_hints(
+    sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any
+) -> None:
+    sb = sandbox_env(accounts=2)
+    assert cli("login", "--name", "ada").exit_code == 0
+    unknown = cli("connections", "show", "adaa")
+    assert unknown.exit_code == ExitCode.NOT_FOUND
+    follow(cli, unknown.stderr)
+    # Broken: from `list --check`, `refresh`, an export that has nowhere to move the tracker.
+    stored.save_tracker(Tracker("account", "acme_1", connection="ada"))
+    sb.set_scenario("password-changed")
+    checked = cli("connections", "list", "--check")
+    refreshed = cli("connections", "refresh", "ada")
+    cli("export", "stories", "--out", os.devnull)
+    exported = cli("export", "stories", "--out", os.devnull)
+    sb.clear_scenarios()
+    for text in (checked.stderr, refreshed.stderr, exported.stderr):
+        follow(cli, text)
+    # Expiring soon.
+    connection = stored.connection("ada")
+    connection.token_expires_at = datetime.now(UTC) + timedelta(days=3)
+    stored.save_connection(connection, stored.reach("ada").accounts)
+    expiring = cli("connections", "list")
+    assert "expires in 3 day(s)" in expiring.stderr
+    follow(cli, expiring.stderr)
+
+
+def test_failover_hint(sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any) -> None:
+    sb = sandbox_env(accounts=1)
+    assert cli("login", "--name", "ada").exit_code == 0
+    token = sb.issue_system_user_token()
+    assert cli("login", "--system-user", "--name", "bot", input=token).exit_code == 0
+    stored.save_tracker(Tracker("account", "acme_1", connection="ada"))
+    sb.set_scenario("password-changed")
+    cli("export", "stories", "--out", os.devnull)
+    moved = cli("export", "stories", "--out", os.devnull)
+    assert "moved @acme_1 from 'ada'" in moved.stderr
+    sb.clear_scenarios()
+    follow(cli, moved.stderr)
+
+
+def test_system_user_hints(
+    sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any, tmp_path: Path
+) -> None:
+    from tests.e2e.conftest import new_system_user_token
+
+    sb = sandbox_env()
+    empty = cli("login", "--system-user", "--name", "bot", input="")
+    assert empty.exit_code == ExitCode.USAGE
+    token = sb.issue_system_user_token(expires_in_60_days=True, name="Agency Bot")
+    follow(cli, empty.stderr, subs={"NAME": "bot"}, input=token)
+    sb.advance_clock(days=61)
+    checked = cli("connections", "list", "--check")
+    assert "'bot': the token expired" in checked.stderr
+    follow(cli, checked.stderr, input=new_system_user_token(sb, stored.connection("bot").user_id))
+    no_invite = cli("login", "--invite", "--reconnect", "bot")
+    assert no_invite.exit_code == ExitCode.USAGE
+    follow(cli, no_invite.stderr, input=new_system_user_token(sb, stored.connection("bot").user_id))
+
+
+def test_invite_hints(sandbox_env: Callable[..., Sandbox], cli: Any) -> None:
+    sb = sandbox_env(scenarios=["already-connected"])
+    sb.set_session_user(BOB_ID)
+    url = cli("login", "--invite", "--name", "bobs").stdout.strip()
+    twice = cli("login", "--invite", "--name", "bobs")
+    follow(cli, twice.stderr)  # `connections invites`
+    unknown = cli("login", "--complete", "http://localhost:8765/callback?code=x&state=forged")
+    follow(cli, unknown.stderr)
+    address = follow_consent(url)
+    assert cli("login", "--complete", address).exit_code == 0
+    used = cli("login", "--complete", address)
+    follow(cli, used.stderr)  # `connections show bobs`
+    # A broken connection made from an invite: a new link for the client.
+    sb.set_scenario("password-changed")
+    checked = cli("connections", "list", "--check")
+    assert "send the client a new link" in checked.stderr
+    renewal = follow(cli, checked.stderr)
+    sb.remove_scenario("password-changed")
+    assert cli("login", "--complete", follow_consent(renewal.stdout.strip())).exit_code == 0
+    # Expired.
+    stale = cli("login", "--invite", "--name", "later").stdout.strip()
+    from igconnect.runtime import Runtime
+
+    with Runtime().state.transaction() as db:
+        db.execute(
+            "UPDATE invites SET expires_at = ? WHERE name = 'later'",
+            (iso_z(datetime(2020, 1, 1, tzinfo=UTC)),),
+        )
+    expired = cli("login", "--complete", follow_consent(stale))
+    follow(cli, expired.stderr)
+
+
+def test_hints_that_ask_a_person_on_a_terminal(
+    sandbox_env: Callable[..., Sandbox],
+    browser: FakeBrowser,
+    cli: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sandbox_env(accounts=1)
+    monkeypatch.setenv("IGCONNECT_TOKEN_STORE", "file")  # reachable from the child process
+    monkeypatch.delenv("IGCONNECT_INSTAGRAM_APP_ID")
+    monkeypatch.delenv("IGCONNECT_INSTAGRAM_APP_SECRET")
+    no_app = cli("login", "--provider", "instagram")
+    assert no_app.exit_code == ExitCode.CONFIG
+    (command,) = suggested(no_app.stderr.split("Error:")[-1])
+    command = command.replace("INSTAGRAM_APP_ID", DEFAULT_INSTAGRAM_APP_ID)
+    assert shape(command) in COVERED
+    code, screen = _on_a_terminal(
+        # click writes "...secret:", then getpass turns echo off and writes the space.
+        shlex.split(command)[1:],
+        {b"Instagram app secret: ": DEFAULT_INSTAGRAM_APP_SECRET},
+    )
+    assert code == 0, screen
+    assert DEFAULT_INSTAGRAM_APP_SECRET not in screen  # a hidden prompt
+    # Without a terminal it says how to pipe the secret in, and that works too.
+    piped = cli("app", "set", "--instagram-app-id", DEFAULT_INSTAGRAM_APP_ID)
+    follow(
+        cli, piped.stderr, subs={"ID": DEFAULT_INSTAGRAM_APP_ID}, input=DEFAULT_INSTAGRAM_APP_SECRET
+    )
+    assert cli("login", "--provider", "instagram", "--name", "shop").exit_code == 0
+    # Logout with trackers: the --force it suggests asks on a terminal.
+    stored.save_tracker(Tracker("account", "acme_1", connection="shop"))
+    refused = cli("logout", "shop")
+    assert refused.exit_code == ExitCode.CONFLICT
+    (command,) = suggested(refused.stderr)
+    assert shape(command) in COVERED
+    code, screen = _on_a_terminal(shlex.split(command)[1:], {b"Go ahead?": "y"})
+    assert code == 0, screen
+    assert "Logged out of 'shop'" in screen
+    # And the pointers to help.
+    unassigned = [line for line in screen.splitlines() if "trackers --help" in line]
+    assert unassigned
+    follow(cli, unassigned[0])
+    follow(cli, cli("app", "set").stderr)
+
+
+def test_every_suggested_command_is_followed() -> None:
+    found: dict[str, str] = {}
+    for name in SOURCES:
+        path = SRC / name
+        for file in [path] if path.is_file() else sorted(path.glob("*.py")):
+            text = file.read_text(encoding="utf-8")
+            for command in re.findall(r"`(igconnect[^`]*)`", text):
+                command = re.sub(r"\{[^}]*\}", "X", command)
+                found.setdefault(shape(command), str(file.relative_to(SRC)))
+    missing = {s: f for s, f in found.items() if s not in COVERED and s not in EXEMPT}
+    assert not missing, f"suggested but never followed by a test: {missing}"
