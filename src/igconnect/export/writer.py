@@ -1,4 +1,4 @@
-"""CSV and JSONL output of archived story rows, written atomically and streamed.
+"""CSV and JSONL output of archived story rows, streamed; a regular file is replaced atomically.
 
 Column order is stable and documented in docs/export.md: the fixed columns, then one column per
 metric and per breakdown value of the API version's catalogue. Times are ISO 8601 UTC; a value Meta
@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 FIXED_COLUMNS = (
     "connection",
@@ -36,26 +34,15 @@ def columns(metric_columns: Iterable[str]) -> list[str]:
     return [*FIXED_COLUMNS, *metric_columns]
 
 
-@contextmanager
-def _destination(out: Path | None) -> Iterator[IO[str]]:
-    """Stdout for None (`-`), else a temporary file that replaces `out` on success."""
-    if out is None:
-        yield sys.stdout
-        sys.stdout.flush()
-        return
-    from igconnect.fileio import atomic_writer
-
-    with atomic_writer(out) as handle:
-        yield handle
-
-
 def write_rows(
     rows: Iterable[dict[str, Any]], out: Path | None, fmt: str, metric_columns: list[str]
 ) -> int:
     """Write `rows` (archive rows with a `values` dict) to `out`; return how many were written."""
     header = columns(metric_columns)
     count = 0
-    with _destination(out) as handle:
+    from igconnect.fileio import output_stream
+
+    with output_stream(out) as handle:
         if fmt == "csv":
             writer = csv.writer(handle, lineterminator="\r\n")
             writer.writerow(header)
