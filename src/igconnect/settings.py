@@ -213,6 +213,12 @@ SETTINGS: dict[str, Setting] = {
             "export_format", "choice", "csv", "default format of `export stories`", ("csv", "jsonl")
         ),
         Setting(
+            "export_escape_formulas",
+            "bool",
+            True,
+            "prefix ' to text cells a spreadsheet would run as a formula (=, +, -, @, tab, CR)",
+        ),
+        Setting(
             "schedule_interval_minutes",
             "int",
             60,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from igconnect.errors import ConfigError
+from igconnect.redact import redact
 
 if TYPE_CHECKING:
     import sqlite3
@@ -226,7 +227,7 @@ class Archive:
             db.execute(
                 "INSERT INTO pauses (key, until, reason) VALUES (?, ?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET until = excluded.until, reason = excluded.reason",
-                (key, iso(until), reason),
+                (key, iso(until), redact(reason)),
             )
 
     # -- writing one account's batch -------------------------------------------------------------
@@ -241,10 +242,15 @@ class Archive:
         observed_at: datetime,
         stories: Sequence[StoryRecord],
     ) -> None:
-        """Write every story observation of one account in one transaction."""
+        """Write every story observation of one account in one transaction.
+
+        Every text is redacted first: Meta may echo a token inside a field (a permalink, say).
+        """
         seen = iso(observed_at)
+        connection, account_id, username = redact(connection), redact(account_id), redact(username)
         with self.transaction() as db:
             for story in stories:
+                story_id, reason = redact(story.story_id), _text(story.reason)
                 db.execute(
                     """
                     INSERT INTO stories (story_id, connection, account_id, username, media_type,
@@ -269,40 +275,40 @@ class Archive:
                         breakdowns_at = coalesce(excluded.breakdowns_at, breakdowns_at)
                     """,
                     (
-                        story.story_id,
+                        story_id,
                         connection,
                         account_id,
                         username,
-                        story.media_type,
-                        story.media_product_type,
-                        story.permalink,
+                        _text(story.media_type),
+                        _text(story.media_product_type),
+                        _text(story.permalink),
                         iso(story.posted_at),
                         iso(story.expires_at),
                         seen,
                         seen,
                         api_version,
                         story.status,
-                        story.reason,
+                        reason,
                         seen if story.breakdowns_read else None,
                     ),
                 )
                 cursor = db.execute(
                     "INSERT INTO observations (run_id, story_id, observed_at, api_version, status, "
                     "reason) VALUES (?, ?, ?, ?, ?, ?)",
-                    (run_id, story.story_id, seen, api_version, story.status, story.reason),
+                    (run_id, story_id, seen, api_version, story.status, reason),
                 )
                 observation_id = cursor.lastrowid
                 if story.values:
                     db.executemany(
                         "INSERT INTO observation_values (observation_id, name, value) "
                         "VALUES (?, ?, ?)",
-                        [(observation_id, k, v) for k, v in story.values.items()],
+                        [(observation_id, redact(k), v) for k, v in story.values.items()],
                     )
                     db.executemany(
                         "INSERT INTO latest_values (story_id, name, value, observed_at) "
                         "VALUES (?, ?, ?, ?) ON CONFLICT (story_id, name) DO UPDATE SET "
                         "value = excluded.value, observed_at = excluded.observed_at",
-                        [(story.story_id, k, v, seen) for k, v in story.values.items()],
+                        [(story_id, redact(k), v, seen) for k, v in story.values.items()],
                     )
 
     # -- reading for the export ------------------------------------------------------------------
@@ -346,6 +352,10 @@ class Archive:
 
     def integrity_ok(self) -> bool:
         return bool(self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else redact(value)
 
 
 def _window(

@@ -327,7 +327,8 @@ def _write(
         since = clock() - timedelta(days=days) if days else None
     reader = archive.snapshot_rows if options.snapshots else archive.latest_rows
     rows = reader(since=since, until=options.until, account_ids=plan.account_ids)
-    return write_rows(rows, out_path, fmt, metric_columns(version))
+    escape = settings.get("export_escape_formulas")  # type: ignore[attr-defined]
+    return write_rows(rows, out_path, fmt, metric_columns(version), escape_formulas=escape)
 
 
 def _collect_all(
