@@ -120,7 +120,9 @@ def tmpfs(mountpoint: Path, *, size: str = "64k", read_only: bool = False) -> It
     umount = require("umount")
     _require_root("mounting a tmpfs")
     mountpoint.mkdir(parents=True, exist_ok=True)
-    subprocess.run([mount, "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mountpoint)], check=True)
+    subprocess.run(
+        [mount, "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mountpoint)], check=True
+    )
     try:
         if read_only:
             remount_read_only(mountpoint)

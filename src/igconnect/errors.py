@@ -27,10 +27,14 @@ class ExitCode(IntEnum):
     NOT_FOUND = 11  # unknown connection, tracker, setting
     CONFLICT = 12  # already exists / already connected / would overwrite
     LOGIN_FAILED = 13  # login cancelled, declined, timed out or forged
-    FILESYSTEM = 14  # a file or folder cannot be created or written: read-only, no permission, in the way
+    FILESYSTEM = (
+        14  # a file or folder cannot be created or written: read-only, no permission, in the way
+    )
     DISK_FULL = 15  # no space left where igconnect writes
     DAMAGED = 16  # a database (the story archive) failed its check; nothing was written to it
-    UNSAFE = 17  # a token was not sent: a file that steers it is writable by others, or a foreign host
+    UNSAFE = (
+        17  # a token was not sent: a file that steers it is writable by others, or a foreign host
+    )
     DOCTOR_WARNINGS = 20  # doctor: warnings only
     DOCTOR_FAILURES = 21  # doctor: at least one failure
     INTERRUPTED = 130  # Ctrl-C

@@ -28,7 +28,9 @@ _TEMP_SUFFIX = ".tmp"
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
-def os_failure(exc: OSError, path: Path | str | None = None, *, doing: str = "write") -> IgconnectError:
+def os_failure(
+    exc: OSError, path: Path | str | None = None, *, doing: str = "write"
+) -> IgconnectError:
     """The igconnect error for `exc`, met while `doing` something to `path` (or `exc.filename`)."""
     target = Path(path if path is not None else exc.filename or "?")
     code = exc.errno

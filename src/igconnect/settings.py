@@ -219,6 +219,29 @@ SETTINGS: dict[str, Setting] = {
             "prefix ' to text cells a spreadsheet would run as a formula (=, +, -, @, tab, CR)",
         ),
         Setting(
+            "archive_check_hours",
+            "float",
+            0.0,
+            "hours between two checks of the archive before a run writes to it (0: every run; "
+            "the check reads the whole file, ~0.3 s per 100 MB)",
+            minimum=0,
+        ),
+        Setting(
+            "archive_backups",
+            "int",
+            7,
+            "daily archive backups to keep (0: none)",
+            minimum=0,
+            maximum=3650,
+        ),
+        Setting(
+            "archive_backup_dir",
+            "path",
+            None,
+            "folder of the daily archive backups (default: backups/ in the data dir; another disk "
+            "is better)",
+        ),
+        Setting(
             "schedule_interval_minutes",
             "int",
             60,

@@ -20,7 +20,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-DANGEROUS = ["=HYPERLINK(\"http://x\")", "+1+cmd", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+DANGEROUS = ['=HYPERLINK("http://x")', "+1+cmd", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
 
 
 def _archive_rows(texts: list[str]) -> None:
@@ -54,7 +54,7 @@ def _archive_rows(texts: list[str]) -> None:
 def test_formula_cells_get_a_quote_and_numbers_stay_numbers(
     cli: Any, tmp_path: Path, fmt: str
 ) -> None:
-    _archive_rows(DANGEROUS + ["plain text", "a = b"])
+    _archive_rows([*DANGEROUS, "plain text", "a = b"])
     out = tmp_path / f"stories.{fmt}"
     result = cli("export", "stories", "--no-fetch", "--out", str(out))
     assert result.exit_code == 0, result.output

@@ -32,6 +32,12 @@ class IgconnectGroup(TyperGroup):
         except KeyboardInterrupt:
             _stderr("Interrupted; nothing was left half-written.")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except OSError as exc:  # a full disk, a read-only folder...: the user's to fix, not a bug
+            from igconnect.fileio import os_failure
+
+            explained = os_failure(exc, doing="use")
+            _report(ctx, explained)
+            raise typer.Exit(int(explained.exit_code)) from None
         except Exception as exc:
             _report(ctx, exc)
             raise typer.Exit(int(ExitCode.ERROR)) from None
@@ -126,6 +132,7 @@ def _register_commands() -> None:
     # Each module adds its commands; they import the core lazily, inside the commands.
     from igconnect.cli import (
         app_cmd,
+        archive_cmd,
         config_cmd,
         connections_cmd,
         demo_cmd,
@@ -144,6 +151,7 @@ def _register_commands() -> None:
         doctor_cmd,
         trackers_cmd,
         export_cmd,
+        archive_cmd,
         schedule_cmd,
         app_cmd,
         config_cmd,

@@ -23,13 +23,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from igconnect.errors import ConfigError
+from igconnect.errors import ConfigError, DamagedError, IgconnectError
 from igconnect.redact import redact
 
 if TYPE_CHECKING:
     import sqlite3
 
 SCHEMA_VERSION = 1
+WHAT = "the story archive"
+RESTORE_HINT = (
+    "restore the newest good backup with `igconnect archive restore FILE` (`igconnect archive "
+    "check` lists them; the damaged file is kept aside)"
+)
 
 STATUS_OK = "ok"
 STATUS_TOO_FEW_VIEWERS = "too_few_viewers"
@@ -137,23 +142,46 @@ class KnownStory:
 
 
 class Archive:
-    def __init__(self, path: Path) -> None:
+    """The archive file, opened for a run. With `verify`, `PRAGMA quick_check` runs before anything
+    is written, and a damaged file is refused (DamagedError) with nothing written to it."""
+
+    def __init__(self, path: Path, *, verify: bool = False) -> None:
         import sqlite3
 
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from igconnect import sqlitefile
+
         self.path = path
+        self.db = sqlitefile.connect(path, what=WHAT)
         try:
-            self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-            self.db.row_factory = sqlite3.Row
+            if verify:
+                problems = sqlitefile.check(self.db)
+                if problems:
+                    raise damaged(path, problems)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise ConfigError(
-                f"the story archive {path} cannot be opened: {exc}",
-                hint="move the file aside to start a new archive (keep it: it is the history)",
-            ) from None
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise self.failure(exc) from None
+        except BaseException:
+            self.db.close()
+            raise
+
+    def failure(self, exc: sqlite3.Error) -> IgconnectError:
+        from igconnect import sqlitefile
+
+        return sqlitefile.failure(exc, self.path, what=WHAT, restore_hint=RESTORE_HINT)
+
+    @contextlib.contextmanager
+    def explained(self) -> Iterator[None]:
+        """Any SQLite error inside the block as the user reads it (disk full, damaged, ...)."""
+        import sqlite3
+
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise self.failure(exc) from None
 
     def close(self) -> None:
         self.db.close()
@@ -181,13 +209,22 @@ class Archive:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
+        import sqlite3
+
+        with self.explained():
+            self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
+            raise self.failure(exc) from None
         except BaseException:
-            self.db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
+        with self.explained():
+            self.db.execute("COMMIT")
 
     # -- runs ------------------------------------------------------------------------------------
     def start_run(self, started_at: datetime) -> int:
@@ -204,17 +241,21 @@ class Archive:
 
     # -- what the collector needs to know --------------------------------------------------------
     def known_stories(self, account_id: str, since: datetime) -> dict[str, KnownStory]:
-        rows = self.db.execute(
-            "SELECT story_id, status, breakdowns_at FROM stories "
-            "WHERE account_id = ? AND (posted_at IS NULL OR posted_at >= ?)",
-            (account_id, iso(since)),
-        )
+        with self.explained():
+            rows = self.db.execute(
+                "SELECT story_id, status, breakdowns_at FROM stories "
+                "WHERE account_id = ? AND (posted_at IS NULL OR posted_at >= ?)",
+                (account_id, iso(since)),
+            ).fetchall()
         return {
             r["story_id"]: KnownStory(r["status"], r["breakdowns_at"] is not None) for r in rows
         }
 
     def paused_until(self, key: str, now: datetime) -> tuple[datetime, str] | None:
-        row = self.db.execute("SELECT until, reason FROM pauses WHERE key = ?", (key,)).fetchone()
+        with self.explained():
+            row = self.db.execute(
+                "SELECT until, reason FROM pauses WHERE key = ?", (key,)
+            ).fetchone()
         if row is None:
             return None
         until = from_iso(row["until"])
@@ -327,7 +368,8 @@ class Archive:
             {where}
             ORDER BY s.posted_at, s.story_id
         """
-        yield from _grouped(self.db.execute(query, params), key="story_id")
+        with self.explained():
+            yield from _grouped(self.db.execute(query, params), key="story_id")
 
     def snapshot_rows(
         self,
@@ -348,10 +390,21 @@ class Archive:
             {where}
             ORDER BY s.posted_at, s.story_id, o.observed_at, o.id
         """
-        yield from _grouped(self.db.execute(query, params), key="observation_id")
+        with self.explained():
+            yield from _grouped(self.db.execute(query, params), key="observation_id")
 
-    def integrity_ok(self) -> bool:
-        return bool(self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+    def story_count(self) -> int:
+        with self.explained():
+            return int(self.db.execute("SELECT count(*) FROM stories").fetchone()[0])
+
+
+def damaged(path: Path, problems: list[str]) -> DamagedError:
+    first = " ".join(problems[0].split())  # SQLite's report spans lines; ours is one
+    more = f" and {len(problems) - 1} more problem(s)" if len(problems) > 1 else ""
+    return DamagedError(
+        f"the story archive {path} is damaged ({first}{more}); nothing was written to it",
+        hint=RESTORE_HINT,
+    )
 
 
 def _text(value: str | None) -> str | None:

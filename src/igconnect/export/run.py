@@ -217,7 +217,7 @@ def _account_trackers(
 # -- the run --------------------------------------------------------------------------------------
 def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
     """Collect (unless `fetch` is off), archive, and write the stories file. See docs/export.md."""
-    from igconnect.export.archive import Archive
+    from igconnect.export.backup import backup_if_due, open_archive
     from igconnect.export.runlock import export_lock
     from igconnect.export.runlog import run_log
 
@@ -232,7 +232,7 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
     with (
         export_lock(runtime.paths.lock_dir, settings.get("export_lock_wait")),
         run_log(runtime.paths.log_dir) as log_file,
-        Archive(runtime.paths.archive_file) as archive,
+        open_archive(runtime, clock()) as archive,
     ):
         log.info(
             "export run started (fetch=%s, accounts=%d, skipped=%d, out=%s)",
@@ -264,6 +264,11 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
         if result.exit_code != ExitCode.NOTHING_COLLECTED:
             result.rows = _write(archive, options, plan, out_path, fmt, settings, clock)
             result.output = str(out_path) if out_path else "-"
+        backup_warning = backup_if_due(runtime, archive, clock())
+        if backup_warning:
+            log.info("%s", backup_warning)
+            result.warnings.append(backup_warning)
+            runtime.warnings.append(backup_warning)
         result.seconds = time.monotonic() - started
         for report in result.failed:  # at INFO: the CLI prints its own summary on stderr
             log.info(

@@ -74,7 +74,10 @@ def write_rows(
 
 def _flat(row: dict[str, Any], metric_columns: list[str], *, empty: Any, escape: bool) -> list[Any]:
     values = row.get("values") or {}
-    cells = [*(row.get(n) for n in FIXED_COLUMNS), *(values.get(n) for n in metric_columns)]
+    cells: list[Any] = [
+        *(row.get(n) for n in FIXED_COLUMNS),
+        *(values.get(n) for n in metric_columns),
+    ]
     texts = [i for i, value in enumerate(cells) if isinstance(value, str)]
     for i, text in zip(texts, _redacted([cells[i] for i in texts]), strict=True):
         cells[i] = "'" + text if escape and text.startswith(FORMULA_STARTS) else text
