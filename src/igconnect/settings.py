@@ -272,7 +272,9 @@ class ConfigFile:
     def read(self) -> TOMLDocument:
         """Parse and validate the file; a missing file reads as an empty document."""
         import tomlkit
-        from tomlkit.exceptions import ParseError
+        from tomlkit.exceptions import ParseError, TOMLKitError
+
+        from igconnect.fileio import os_failure
 
         try:
             text = self.path.read_text(encoding="utf-8")
@@ -280,12 +282,15 @@ class ConfigFile:
             return _new_document()
         except UnicodeDecodeError:
             raise self._broken("it is not UTF-8 text") from None
-        except OSError as exc:
-            raise self._broken(exc.strerror or str(exc)) from None
+        except OSError as exc:  # a config dir that is a file, a folder we may not enter
+            raise os_failure(exc, self.path, doing="read") from None
         try:
             doc = tomlkit.parse(text)
+            doc.unwrap()  # tomlkit checks some tables (a key repeated in one) only when read
         except ParseError as exc:
             raise self._broken(f"line {exc.line}, column {exc.col}: {_parse_reason(exc)}") from None
+        except TOMLKitError as exc:
+            raise self._broken(f"{_strict_location(text)}{exc}") from None
         self._validate(doc, text)
         return doc
 
@@ -322,9 +327,10 @@ class ConfigFile:
                 hint="upgrade igconnect (pip install -U igconnect)",
             )
         for key, value in doc.items():
-            if key == "version" or key in DATA_TABLES:
-                if key in DATA_TABLES and not isinstance(value, dict):
-                    raise self._broken(f"{_where(text, key)}'{key}' must be a table")
+            if key in DATA_TABLES:
+                self._validate_data_table(key, value, text)
+                continue
+            if key == "version":
                 continue
             setting = SETTINGS.get(key)
             if setting is None:
@@ -337,6 +343,16 @@ class ConfigFile:
                 setting.check(_plain(value), origin=key)
             except ConfigError as exc:
                 raise self._broken(f"{_where(text, key)}{exc.message}") from None
+
+    def _validate_data_table(self, key: str, value: Any, text: str) -> None:
+        """The shape the upgrade to the state store reads: a table of tables."""
+        if not isinstance(value, dict):
+            raise self._broken(f"{_where(text, key)}'{key}' must be a table")
+        for name, entry in value.items():
+            if not isinstance(entry, dict):
+                raise self._broken(
+                    f"{_where(text, key, name)}'{key}.{name}' must be a table, not {_plain(entry)!r}"
+                )
 
 
 def _new_document() -> TOMLDocument:
@@ -356,12 +372,41 @@ def _parse_reason(exc: Exception) -> str:
     return reason.replace("Unexpected character: '\\x00'", "unexpected end of file")
 
 
-def _where(text: str, key: str) -> str:
-    pattern = re.compile(rf"^[ \t]*(?:{re.escape(key)}|\[{re.escape(key)}[\].])", re.MULTILINE)
-    match = pattern.search(text)
-    if not match:
-        return ""
-    return f"line {text.count(chr(10), 0, match.start()) + 1}: "
+def _strict_location(text: str) -> str:
+    """Where Python's strict TOML reader stops in `text` ("line L, column C: "), for the errors
+    tomlkit reports without a place (a key repeated in a table)."""
+    import tomllib
+
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        if found:
+            return f"line {found[1]}, column {found[2]}: "
+    return ""
+
+
+def _where(text: str, *path: str) -> str:
+    """ "line N: " of the key or table header `path` (e.g. "connections", "acme") in `text`."""
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[\[?\s*(.+?)\s*\]\]?(\s*#.*)?", stripped)
+        if header:
+            table = _dotted(header[1])
+            if table[: len(path)] == path:
+                return f"line {number}: "
+            continue
+        assignment = re.match(r"([^=#\[]+?)\s*=", stripped)
+        if assignment and (table + _dotted(assignment[1]))[: len(path)] == path:
+            return f"line {number}: "
+    return ""
+
+
+def _dotted(key: str) -> tuple[str, ...]:
+    """The parts of a TOML key: `a."b.c".d` → ("a", "b.c", "d")."""
+    parts = re.findall(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|([^.\s"\']+)', key)
+    return tuple(next(p for p in part if p) if any(part) else "" for part in parts)
 
 
 def _plain(value: Any) -> Any:
