@@ -22,6 +22,7 @@ from igconnect.connections.store import ConnectionStore
 from igconnect.errors import ConflictError, IgconnectError, LoginFailed, UsageError
 from igconnect.login import pages
 from igconnect.login.callback_server import CallbackServer
+from igconnect.meta.errors import MetaApiError, Throttled, TransientError
 from igconnect.meta.oauth import (
     FACEBOOK,
     INSTAGRAM,
@@ -243,10 +244,15 @@ def _complete(
 ) -> LoginResult:
     from igconnect.meta.oauth import Pkce
 
-    short = provider.exchange_code(
-        callback.code, redirect_uri, pkce if isinstance(pkce, Pkce) else None
-    )
-    grant = provider.long_lived(short)
+    try:
+        short = provider.exchange_code(
+            callback.code, redirect_uri, pkce if isinstance(pkce, Pkce) else None
+        )
+        grant = provider.long_lived(short)
+    except (TransientError, Throttled):
+        raise  # Meta's trouble, not a refusal: their own exit codes say to try later
+    except MetaApiError as exc:
+        raise _exchange_refused(exc, redirect_uri) from None
     inspection = provider.inspect(grant)
     if not inspection.is_valid:
         raise LoginFailed(
@@ -294,6 +300,16 @@ def _complete(
         missing=missing_items(connection, reach),
         replaced_user=replaced_user,
         secret_store=store_description,
+    )
+
+
+def _exchange_refused(exc: MetaApiError, redirect_uri: str) -> LoginFailed:
+    return LoginFailed(
+        f"Meta refused to exchange the login code for a token: {exc.meta_message}",
+        hint="a code works once and for a few minutes: run `igconnect login` again; if Meta keeps "
+        f"refusing, check the app id and secret (`igconnect app show`) and that {redirect_uri} "
+        "is a registered redirect URI; if it mentions the code verifier, "
+        "`igconnect config set login_pkce false`",
     )
 
 
