@@ -261,9 +261,9 @@ class FileStore(SecretStore):
         return {str(k): str(v) for k, v in data.items()}
 
     def _write(self, data: dict[str, str]) -> None:
-        from igconnect.fileio import atomic_write_text
+        from igconnect.fileio import atomic_write_text, ensure_dir
 
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_dir(self.path.parent)
         atomic_write_text(self.path, json.dumps(data, indent=1, sort_keys=True), mode=0o600)
 
     @contextlib.contextmanager

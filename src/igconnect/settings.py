@@ -121,6 +121,20 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "instagram_api_url", "url", "https://api.instagram.com", "Instagram Login code exchange"
         ),
+        Setting(
+            "allow_other_endpoints",
+            "bool",
+            False,
+            "let the endpoint settings send tokens to hosts other than Meta's and loopback (a "
+            "proxy of your own)",
+        ),
+        Setting(
+            "allow_writable_config",
+            "bool",
+            False,
+            "send tokens even though config.toml or the secrets file is writable by others (from "
+            "the environment only, when config.toml itself is)",
+        ),
         Setting("graph_version", "version", "v25.0", "Graph API version put in every request"),
         Setting(
             "http_timeout", "float", 30.0, "seconds before a request to Meta gives up", minimum=1

@@ -18,7 +18,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from igconnect.errors import ExitCode, IgconnectError, NotFoundError, SecretStoreError, UsageError
+from igconnect.errors import (
+    ExitCode,
+    IgconnectError,
+    NotFoundError,
+    SecretStoreError,
+    UnsafeSetupError,
+    UsageError,
+)
 from igconnect.export import collector as col
 from igconnect.export.writer import FORMATS
 
@@ -387,8 +394,8 @@ def _collect_all(
             try:
                 # client_for refreshes a due Instagram Login token first.
                 clients[job.connection] = client_for(runtime, plan.connections[job.connection])
-            except SecretStoreError:
-                raise  # every connection needs the store: say so once, with its own exit code
+            except (SecretStoreError, UnsafeSetupError):
+                raise  # every connection needs the store and safe files: say so once, with its code
             except TokenDead as exc:  # the refresh found the token dead
                 reason = f"the token of connection '{job.connection}' is dead: {exc.reason}"
                 gates[job.connection].close(reason)
