@@ -37,7 +37,13 @@ NEARLY_FULL_BYTES = 256 * 1024
 CHECK_ERRORS_SHOWN = 10
 
 
-def connect(path: Path, *, timeout: float = 30.0, what: str = "the database") -> sqlite3.Connection:
+def connect(
+    path: Path,
+    *,
+    timeout: float = 30.0,
+    what: str = "the database",
+    restore_hint: str | None = None,
+) -> sqlite3.Connection:
     """Open (creating it 0600, in a 0700 folder) the SQLite file `path`, in autocommit mode."""
     import sqlite3
 
@@ -52,7 +58,7 @@ def connect(path: Path, *, timeout: float = 30.0, what: str = "the database") ->
             "PRAGMA schema_version"
         ).fetchone()  # reads the header: a non-database fails here
     except sqlite3.Error as exc:
-        raise failure(exc, path, what=what) from None
+        raise failure(exc, path, what=what, restore_hint=restore_hint) from None
     return db
 
 

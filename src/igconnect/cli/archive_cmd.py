@@ -63,6 +63,11 @@ def _check_text(obj: cli_context.CliContext, result: Any) -> None:
             obj.out.print(f"{backup.path}\t{backup.taken_at:%Y-%m-%d %H:%M} UTC\t{backup.bytes}")
         if not result.ok:
             obj.info(f"Restore one with `igconnect archive restore {result.backups[0].path}`.")
+    elif not result.ok:
+        obj.info(
+            f"No backup to restore. SQLite can save what is readable: `sqlite3 {result.archive} "
+            ".recover | sqlite3 recovered.sqlite`, then `igconnect archive restore recovered.sqlite`."
+        )
     elif result.exists:
         obj.info("No backups yet: the next export run takes one.")
 

@@ -151,7 +151,7 @@ class Archive:
         from igconnect import sqlitefile
 
         self.path = path
-        self.db = sqlitefile.connect(path, what=WHAT)
+        self.db = sqlitefile.connect(path, what=WHAT, restore_hint=RESTORE_HINT)
         try:
             if verify:
                 problems = sqlitefile.check(self.db)

@@ -138,7 +138,7 @@ def backup_archive(runtime: Runtime, dest: Path | None, now: datetime) -> Backup
     from igconnect import sqlitefile
 
     started = time.monotonic()
-    target = dest or backup_dir(runtime) / backup_name(now)
+    target = dest or _free_backup_name(backup_dir(runtime), now)
     if os.path.lexists(target):
         raise ConflictError(
             f"{target} exists already; a backup never overwrites a file",
@@ -148,6 +148,13 @@ def backup_archive(runtime: Runtime, dest: Path | None, now: datetime) -> Backup
         sqlitefile.backup(archive.db, target, what="the story archive")
         stories = archive.story_count()
     return BackupResult(target, stories, target.stat().st_size, time.monotonic() - started)
+
+
+def _free_backup_name(folder: Path, now: datetime) -> Path:
+    """A dated name not taken yet (the run's own backup may have this second's)."""
+    while (folder / backup_name(now)).exists():
+        now += timedelta(seconds=1)
+    return folder / backup_name(now)
 
 
 # -- checking --------------------------------------------------------------------------------------
