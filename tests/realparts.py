@@ -16,6 +16,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -26,7 +27,11 @@ def require(binary: str) -> str:
     path = shutil.which(binary)
     if path:
         return path
-    message = f"{binary} is not installed (see .ci/run for the Debian packages)"
+    missing(f"{binary} is not installed (see .ci/run for the Debian packages)")
+
+
+def missing(message: str) -> NoReturn:
+    """A real part is not there: skip locally, fail where IGCONNECT_REQUIRE_REAL_PARTS=1."""
     if os.environ.get("IGCONNECT_REQUIRE_REAL_PARTS") == "1":
         pytest.fail(message)
     pytest.skip(message)
@@ -104,12 +109,8 @@ def _wait_for_name(env: dict[str, str], name: str, timeout: float = 15.0) -> Non
 
 
 def _require_root(what: str) -> None:
-    if os.geteuid() == 0:
-        return
-    message = f"{what} needs root (CI runs the tests as root)"
-    if os.environ.get("IGCONNECT_REQUIRE_REAL_PARTS") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
+    if os.geteuid() != 0:
+        missing(f"{what} needs root (CI runs the tests as root)")
 
 
 @contextlib.contextmanager
@@ -120,9 +121,13 @@ def tmpfs(mountpoint: Path, *, size: str = "64k", read_only: bool = False) -> It
     umount = require("umount")
     _require_root("mounting a tmpfs")
     mountpoint.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [mount, "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mountpoint)], check=True
+    done = subprocess.run(
+        [mount, "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mountpoint)],
+        capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        missing(f"cannot mount a tmpfs here: {done.stderr.strip()}")
     try:
         if read_only:
             remount_read_only(mountpoint)
