@@ -19,7 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from igconnect.errors import BusyError, DiskFullError, FilesystemError, IgconnectError
+from igconnect.errors import (
+    BusyError,
+    DiskFullError,
+    FilesystemError,
+    IgconnectError,
+    UsageError,
+)
 
 # A temporary file older than this beside its target belongs to a killed process: live writers
 # keep theirs fresh, and callers hold the lock that keeps two writers of one target apart.
@@ -65,10 +71,6 @@ def os_failure(
         f"cannot {doing} {target}: {reason}",
         hint="check the disk and the path (`ls -ld` each folder on the way)",
     )
-
-
-def is_disk_full(exc: OSError) -> bool:
-    return exc.errno in _DISK_FULL
 
 
 def _folder(path: Path) -> Path:
@@ -218,8 +220,6 @@ def output_stream(path: Path | None, *, newline: str = "") -> Iterator[IO[str]]:
     except OSError as exc:
         raise os_failure(exc, real) from None
     if info is not None and stat.S_ISDIR(info.st_mode):
-        from igconnect.errors import UsageError
-
         raise UsageError(f"{path} is a folder", hint="give a file name with --out")
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise FilesystemError(
