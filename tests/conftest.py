@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.backend
@@ -106,3 +107,13 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         )
         yield env
         keyring.core._keyring_backend = None  # let the next test resolve afresh
+
+
+@pytest.fixture
+def handmade(tmp_path: Path) -> Iterator[Any]:
+    """A hand-made story archive at the data dir's archive.sqlite (tests/archives.py)."""
+    from tests.archives import HandMadeArchive
+
+    archive = HandMadeArchive(tmp_path / "data" / "archive.sqlite")
+    yield archive
+    archive.close()

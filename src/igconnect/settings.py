@@ -34,7 +34,7 @@ _HEADER = (
 @dataclass(frozen=True)
 class Setting:
     key: str
-    kind: str  # str, int, float, bool, choice, url, version, path
+    kind: str  # str, int, float, bool, choice, url, version, path, timezone
     default: Any
     help: str
     choices: tuple[str, ...] = ()
@@ -91,6 +91,15 @@ class Setting:
             raise ConfigError(f"{origin}: '{value}' is not an http(s) URL")
         if self.kind == "version" and not re.fullmatch(r"v\d+\.\d+", value):
             raise ConfigError(f"{origin}: '{value}' is not a Graph API version such as v25.0")
+        if self.kind == "timezone":
+            from igconnect.analytics.sequences import zone
+
+            try:
+                zone(value)
+            except ValueError:
+                raise ConfigError(
+                    f"{origin}: '{value}' is not an IANA time zone such as Europe/Paris"
+                ) from None
         if self.kind == "url":
             value = value.rstrip("/")
         return value
@@ -210,6 +219,23 @@ SETTINGS: dict[str, Setting] = {
         ),
         Setting(
             "export_format", "choice", "csv", "default format of `export stories`", ("csv", "jsonl")
+        ),
+        Setting(
+            "sequence_window",
+            "choice",
+            "day",
+            "a sequence: an account's stories posted within one window (a local calendar day, or N hours from local midnight)",
+            choices=("day", "12h", "8h", "6h", "4h", "3h", "2h", "1h"),
+        ),
+        Setting(
+            "report_timezone",
+            "timezone",
+            "UTC",
+            "IANA time zone of the accounts' days (sequences, report dates), e.g. Europe/Paris",
+        ),
+        Setting("report_title", "str", "Instagram story report", "title of `igconnect report`"),
+        Setting(
+            "report_logo", "path", None, "logo image (PNG, JPEG, GIF, WebP or SVG) in the report"
         ),
         Setting(
             "schedule_interval_minutes",

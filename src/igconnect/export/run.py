@@ -288,6 +288,7 @@ def _write(
     settings: object,
     clock: Callable[[], datetime],
 ) -> int:
+    from igconnect.export.derived import DERIVED_COLUMNS, sequence_windows, with_derived
     from igconnect.export.writer import write_rows
     from igconnect.meta.metrics import metric_columns
 
@@ -298,7 +299,16 @@ def _write(
         since = clock() - timedelta(days=days) if days else None
     reader = archive.snapshot_rows if options.snapshots else archive.latest_rows
     rows = reader(since=since, until=options.until, account_ids=plan.account_ids)
-    return write_rows(rows, out_path, fmt, metric_columns(version))
+    # Derived columns (rates, sequences) follow the metric columns; see export/derived.py.
+    rows = with_derived(
+        archive.db,
+        rows,
+        since=since,
+        until=options.until,
+        account_ids=plan.account_ids,
+        windows=sequence_windows(settings),  # type: ignore[arg-type]
+    )
+    return write_rows(rows, out_path, fmt, [*metric_columns(version), *DERIVED_COLUMNS])
 
 
 def _collect_all(
