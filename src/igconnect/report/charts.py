@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from collections.abc import Sequence
 from datetime import tzinfo
 from typing import TYPE_CHECKING, Any
@@ -51,7 +52,10 @@ def _svg(fig: Figure, prefix: str) -> str:
     """The figure as an inline <svg> element; `prefix` makes its ids unique in the page."""
 
     buffer = io.StringIO()
-    with _style():
+    with _style(), warnings.catch_warnings():
+        # A period of a few hours makes AutoDateLocator warn that it fell back to its default
+        # ticks: nothing the reader of the report can act on.
+        warnings.simplefilter("ignore", UserWarning)
         fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
     text = buffer.getvalue()
     text = text[text.index("<svg") :]  # drop the XML declaration and DOCTYPE
