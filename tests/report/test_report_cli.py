@@ -217,3 +217,15 @@ def test_progress_only_on_a_terminal(handmade: Any, tmp_path: Path, tty: bool) -
     else:
         assert "\x1b[" not in stderr and "writing the report" not in stderr
     assert "Wrote" in stderr and "4 account(s), 4 stories" in stderr
+
+
+def test_demo_without_the_report_extra_still_finishes(
+    cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    home = tmp_path / "demo"
+    result = cli("demo", "--home", str(home), "--accounts", "1", "--stories", "2")
+    assert result.exit_code == 0, result.output
+    assert "Report skipped" in result.stderr
+    assert "pip install 'igconnect[report]'" in result.stderr
+    assert (home / "stories.csv").exists() and not (home / "report.html").exists()
