@@ -111,10 +111,10 @@ def run_demo(
         out = home / "stories.csv"
         exported = export_stories(runtime, ExportOptions(out=str(out)))
         yield DemoStep("export", f"Exported story metrics to {out}", exported)
-    report = home / "report.html"
-    yield _report_step(runtime, report)
+    report_file = home / "report.html"
+    yield _report_step(runtime, report_file)
     yield DemoStep(
-        "done", "Sandbox stopped", {"home": str(home), "csv": str(out), "report": report}
+        "done", "Sandbox stopped", {"home": str(home), "csv": str(out), "report": report_file}
     )
 
 
