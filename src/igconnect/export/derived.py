@@ -9,8 +9,8 @@ functions in `igconnect.analytics` and are documented in docs/export.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from igconnect.analytics.rates import FOLLOWERS, RATE_COLUMNS, story_rates
@@ -28,7 +28,9 @@ PROFILES_TABLE = "profile_observations"  # written by `igconnect export profiles
 FOLLOWERS_LOOKAHEAD = "+24 hours"  # no observation before posting: the first one within a day
 
 
-def sequence_windows(settings: Settings, zones: dict[str, Any] | None = None) -> SequenceWindows:
+def sequence_windows(
+    settings: Settings, zones: Mapping[str, tzinfo] | None = None
+) -> SequenceWindows:
     """The windows of the settings: `sequence_window` in `report_timezone` (per-account `zones`
     override it, for when accounts get their own zone)."""
     return SequenceWindows(
