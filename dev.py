@@ -62,7 +62,7 @@ def main() -> None:
         run([str(BIN / "mypy"), "src"])
     elif task == "bench":
         ensure_venv("dev")
-        for script in sorted((ROOT / "bench").glob("*.py")):
+        for script in sorted((ROOT / "bench").glob("[!_]*.py")):  # _name.py: shared helpers
             print(f"== {script.name}", flush=True)
             run([str(PYTHON), str(script), *rest])
     elif task == "docs":

@@ -50,7 +50,7 @@ class HandMadeArchive:
         media_type: str = "IMAGE",
         status: str = "ok",
         observed_at: datetime | str | None = None,
-        value_source: str | None = None,
+        final: bool = False,
     ) -> None:
         posted = posted_at if isinstance(posted_at, str) else stamp(posted_at)
         expires = stamp(datetime.fromisoformat(posted.replace("Z", "+00:00")) + timedelta(days=1))
@@ -83,17 +83,16 @@ class HandMadeArchive:
                 "INSERT INTO latest_values (story_id, name, value, observed_at) VALUES (?, ?, ?, ?)",
                 (story_id, name, value, seen),
             )
-        if value_source is not None:
-            self.add_value_source_column()
+        # As the collector leaves it (issue 13): insights_at when values were read, final_read_at
+        # when that read was the story's final one; the archive derives `value_source` from them.
+        if values:
             self.db.execute(
-                "UPDATE stories SET value_source = ? WHERE story_id = ?", (value_source, story_id)
+                "UPDATE stories SET insights_at = ? WHERE story_id = ?", (seen, story_id)
             )
-
-    def add_value_source_column(self) -> None:
-        """The column issue 13 adds to `stories`."""
-        columns = [r[1] for r in self.db.execute("PRAGMA table_info(stories)")]
-        if "value_source" not in columns:
-            self.db.execute("ALTER TABLE stories ADD COLUMN value_source TEXT")
+        if final:
+            self.db.execute(
+                "UPDATE stories SET final_read_at = ? WHERE story_id = ?", (seen, story_id)
+            )
 
     def profile(
         self,

@@ -13,7 +13,7 @@ CONFIG_FILE_NAME = "config.toml"
 @dataclass(frozen=True)
 class Paths:
     config_dir: Path
-    data_dir: Path  # archive, file token store
+    data_dir: Path  # state store, archive, file token store
     state_dir: Path  # logs, locks, usage seen
 
     @property
@@ -25,12 +25,12 @@ class Paths:
         return self.data_dir / "archive.sqlite"
 
     @property
-    def token_file(self) -> Path:
-        return self.data_dir / "secrets.json"
+    def state_file(self) -> Path:
+        return self.data_dir / "state.sqlite"
 
     @property
-    def usage_file(self) -> Path:
-        return self.state_dir / "usage.sqlite"
+    def token_file(self) -> Path:
+        return self.data_dir / "secrets.json"
 
     @property
     def log_dir(self) -> Path:

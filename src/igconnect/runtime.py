@@ -1,7 +1,8 @@
-"""The application runtime: paths, settings, secret store and Meta clients, built lazily.
+"""The application runtime: paths, settings, secret store, state store and HTTP clients, built lazily.
 
 The CLI builds one Runtime per invocation; core functions (login, doctor, trackers, export) take it as
-their first argument. Nothing here prints.
+their first argument. It knows no domain rules: connections/clients.py builds the client that acts
+as a connection. Nothing here prints: what the user must hear goes to `warnings` and `notices`.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from igconnect.errors import AuthError, ConfigError
+from igconnect.errors import ConfigError
 from igconnect.paths import Paths, resolve_paths
 from igconnect.redact import remember_secret
 from igconnect.settings import ConfigFile, Settings
@@ -21,11 +22,11 @@ from igconnect.settings import ConfigFile, Settings
 if TYPE_CHECKING:
     from tomlkit import TOMLDocument
 
-    from igconnect.connections import Connection
+    from igconnect.connections.usage import UsageRecorder
     from igconnect.meta.client import GraphClient
     from igconnect.meta.endpoints import Endpoints
     from igconnect.secretstore import SecretStore
-    from igconnect.usagelog import UsageLog
+    from igconnect.state.db import StateStore
 
 log = logging.getLogger("igconnect")
 
@@ -35,6 +36,7 @@ class Runtime:
         self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self._doc: TOMLDocument | None = None
         self.warnings: list[str] = []  # things the user must hear about, printed by the CLI
+        self.notices: list[str] = []  # things worth one line of information (an upgrade done)
 
     # -- files and settings ----------------------------------------------------------------------
     @cached_property
@@ -48,7 +50,10 @@ class Runtime:
     def document(self) -> TOMLDocument:
         """The settings file as last read (read on first use)."""
         if self._doc is None:
-            self._doc = self.config_file.read()
+            doc = self.config_file.read()
+            if _holds_state(doc):
+                doc = self._upgrade()
+            self._doc = doc
         return self._doc
 
     @property
@@ -58,9 +63,51 @@ class Runtime:
     @contextlib.contextmanager
     def edit(self) -> Iterator[TOMLDocument]:
         """Change the settings file under its lock; the runtime sees the result afterwards."""
+        self.document()  # an old file is upgraded before anyone edits it
         with self.config_file.edit() as doc:
             yield doc
         self._doc = doc
+
+    # -- the state store -------------------------------------------------------------------------
+    @cached_property
+    def state(self) -> StateStore:
+        self.document()  # connections or trackers still in config.toml move to the store first
+        return self._state_file
+
+    @cached_property
+    def _state_file(self) -> StateStore:
+        from igconnect.state.db import StateStore
+
+        return StateStore(self.paths.state_file)
+
+    def _upgrade(self) -> TOMLDocument:
+        from igconnect.config_upgrade import upgrade_config
+
+        notice = upgrade_config(self.config_file, self._state_file)
+        if notice:
+            self.notices.append(notice)
+        return self.config_file.read()
+
+    @cached_property
+    def usage_recorder(self) -> UsageRecorder:
+        from igconnect.connections.usage import UsageRecorder
+
+        return UsageRecorder()
+
+    def close(self) -> None:
+        """Write what the run learnt in passing (rate-limit usage) and close the state store."""
+        if "usage_recorder" in self.__dict__:
+            rows = self.usage_recorder.take()
+            if rows:
+                from igconnect.connections.usage import UsageStore
+
+                try:
+                    with self.state.transaction() as db:
+                        UsageStore(db).write(rows)
+                except Exception as exc:  # advisory figures must never fail a command
+                    log.info("could not record rate-limit usage: %s", exc)
+        if "_state_file" in self.__dict__:
+            self._state_file.close()
 
     # -- secrets ---------------------------------------------------------------------------------
     @cached_property
@@ -105,16 +152,12 @@ class Runtime:
             )
         return secret
 
-    def token_for(self, connection: Connection) -> str:
-        from igconnect.secretstore import token_key
-
-        token = self.secret_store.get(token_key(connection.id))
-        if not token:
-            raise AuthError(
-                f"connection '{connection.name}' has no token in the {self.secret_store.description}",
-                hint=f"run `igconnect login --reconnect {connection.name}`",
-            )
-        return token
+    def app_secret_or_none(self) -> str | None:
+        """The app secret when it is known: `appsecret_proof` is only sent then."""
+        try:
+            return self.app_secret()
+        except ConfigError:
+            return None
 
     # -- Meta ------------------------------------------------------------------------------------
     @property
@@ -123,31 +166,20 @@ class Runtime:
 
         return Endpoints.from_settings(self.settings)
 
-    @cached_property
-    def usage_log(self) -> UsageLog:
-        from igconnect.usagelog import UsageLog
-
-        return UsageLog(self.paths.usage_file)
-
     def graph_client(
         self,
         base_url: str,
         *,
         token: str | None = None,
         auth_scheme: str = "OAuth",
-        connection_name: str | None = None,
         app_secret: str | None = None,
+        reconnect_hint: str | None = None,
+        on_usage: Callable[[Any], None] | None = None,
     ) -> GraphClient:
+        """A client for one Meta host with this run's version, timeouts and retries."""
         from igconnect.meta.client import GraphClient
 
         settings = self.settings
-        on_usage = None
-        if connection_name:
-            usage_log = self.usage_log
-
-            def on_usage(usage: Any) -> None:
-                usage_log.record(connection_name, usage)
-
         return GraphClient(
             base_url,
             settings.get("graph_version"),
@@ -156,34 +188,12 @@ class Runtime:
             app_secret=app_secret,
             timeout=settings.get("http_timeout"),
             retries=settings.get("http_retries"),
-            reconnect_hint=(
-                f"run `igconnect login --reconnect {connection_name}`" if connection_name else None
-            ),
+            reconnect_hint=reconnect_hint,
             on_usage=on_usage,
         )
 
-    def client_for(self, connection: Connection) -> GraphClient:
-        """A client acting as `connection`, on the host of its provider.
 
-        An Instagram Login token that is due is refreshed first, so every command that uses a
-        connection keeps it alive (Facebook tokens cannot be refreshed).
-        """
-        if connection.provider == "instagram":
-            from igconnect.login.refresh import refresh_if_due
+def _holds_state(doc: Mapping[str, Any]) -> bool:
+    from igconnect.settings import DATA_TABLES
 
-            refresh_if_due(self, connection)
-        token = self.token_for(connection)
-        from igconnect.meta.client import auth_scheme
-
-        app_secret: str | None
-        try:
-            app_secret = self.app_secret()
-        except ConfigError:
-            app_secret = None  # appsecret_proof is only sent when we know the secret
-        return self.graph_client(
-            self.endpoints.api_url(connection.provider),
-            token=token,
-            auth_scheme=auth_scheme(connection.provider),
-            connection_name=connection.name,
-            app_secret=app_secret,
-        )
+    return any(table in doc for table in DATA_TABLES)

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 LOCK_TIMEOUT_SECONDS = 10.0
-# Tables of the settings file that are not settings (owned by connections.py and trackers.py).
+# Tables igconnect 0.1 kept in the settings file; the first run moves them to the state store
+# (config_upgrade.py), so they are allowed here only until then.
 DATA_TABLES = ("connections", "trackers")
 
 _HEADER = (
@@ -195,12 +196,11 @@ SETTINGS: dict[str, Setting] = {
             "export_concurrency", "int", 8, "accounts collected at once", minimum=1, maximum=64
         ),
         Setting(
-            "export_breakdown_age_hours",
-            "float",
-            20.0,
-            "fetch a story's breakdowns once it is this many hours old",
-            minimum=0,
-            maximum=23.9,
+            "metric_recheck_days",
+            "int",
+            7,
+            "a story metric Meta rejected is not asked for again for this many days",
+            minimum=1,
         ),
         Setting(
             "export_lock_wait",
@@ -241,11 +241,18 @@ SETTINGS: dict[str, Setting] = {
             "schedule_interval_minutes",
             "int",
             60,
-            "how often the scheduled export runs (divides 60, or a multiple of 60 dividing 1440)",
+            "how often the scheduled export runs (divides 60, or a multiple of 60 dividing 1440); "
+            "a story that expires before the next run gets its final read",
             minimum=5,
             maximum=1440,
         ),
     ]
+}
+
+
+# Settings an older igconnect had, accepted in the file (and ignored) so an upgrade breaks nothing.
+RETIRED_SETTINGS = {
+    "export_breakdown_age_hours": "breakdowns are read at each story's final read",
 }
 
 
@@ -323,6 +330,8 @@ class ConfigFile:
                     raise self._broken(f"{_where(text, key)}'{key}' must be a table")
                 continue
             setting = SETTINGS.get(key)
+            if setting is None and key in RETIRED_SETTINGS:
+                continue
             if setting is None:
                 import difflib
 

@@ -214,6 +214,8 @@ def test_snapshot_rows_get_rates_of_their_own_observation(
                     from_iso("2026-11-22T08:00:00Z"),
                     "ok",
                     values={"reach": reach, "shares": 10},
+                    read=True,
+                    insights_read=True,
                 )
             ],
         )

@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from igconnect.connections import Account, Connection, Page, save_connection
-from igconnect.runtime import Runtime
+from igconnect.connections.model import Account, Connection, Page
 from igconnect.sandbox import Sandbox, SandboxConfig
-from igconnect.secretstore import token_key
+from tests import stored
 
 ADA = "10000000000000001"
 FACEBOOK_SCOPES = [
@@ -78,8 +77,6 @@ def connect(
             provider="facebook",
             user_id=ADA,
             user_name=user.name,
-            accounts=accounts,
-            pages=pages,
             scopes_granted=list(FACEBOOK_SCOPES),
             **{
                 "token_expires_at": now + timedelta(days=60),
@@ -89,18 +86,16 @@ def connect(
         )
     else:
         acct = world.by_username[ig_username]
+        pages = []
+        accounts = [Account(acct.id, acct.username, account_type=acct.account_type)]
         token = token or sb.issue_token(acct.id, provider="instagram")
         connection = Connection(
             name=name,
             provider="instagram",
             user_id=acct.id,
             user_name=acct.username,
-            accounts=[Account(acct.id, acct.username, account_type=acct.account_type)],
             scopes_granted=list(INSTAGRAM_SCOPES),
             **{"token_expires_at": now + timedelta(days=60), **fields},
         )
-    runtime = Runtime()
-    runtime.secret_store.set(token_key(connection.id), token)
-    with runtime.edit() as doc:
-        save_connection(doc, connection)
+    stored.save_connection(connection, accounts, pages, token=token)
     return connection, token

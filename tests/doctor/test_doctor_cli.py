@@ -11,6 +11,7 @@ import pytest
 
 from igconnect.doctor.model import CHECKS
 from igconnect.errors import ExitCode
+from tests import stored
 from tests.doctor.conftest import connect
 
 CHECK_KEYS = {"id", "title", "status", "evidence", "fix", "command", "details"}
@@ -43,6 +44,7 @@ def test_json_schema_is_pinned(sandbox: Any, cli: Any) -> None:
         "env.app",
         "env.secret-store",
         "env.meta",
+        "export.final-reads",
     ]
     conn = doc["connections"][0]
     assert set(conn) == {"name", "provider", "user_name", "status", "checks", "accounts"}
@@ -205,9 +207,8 @@ def test_secrets_never_printed(sandbox: Any, cli: Any) -> None:
         blob = result.stdout + result.stderr
         assert token not in blob
         assert sb.config.app_secret not in blob
-    from igconnect.runtime import Runtime
 
-    assert token not in Runtime().paths.config_file.read_text(encoding="utf-8")
+    assert token not in stored.written_text()
 
 
 def test_verbose_adds_details(sandbox: Any, cli: Any) -> None:

@@ -10,9 +10,8 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from igconnect.connections import get_connection
-from igconnect.runtime import Runtime
-from igconnect.trackers import Tracker, save_tracker
+from igconnect.trackers.model import Tracker
+from tests import stored
 from tests.doctor.conftest import connect
 
 
@@ -47,8 +46,7 @@ def _run_both(cli: Any) -> tuple[Any, dict[str, Any]]:
 
 
 def _add_tracker(username: str, connection: str = "acme") -> None:
-    with Runtime().edit() as doc:
-        save_tracker(doc, Tracker(kind="account", target=username, connection=connection))
+    stored.save_tracker(Tracker(kind="account", target=username, connection=connection))
 
 
 def test_healthy_facebook_connection_passes_every_check(sandbox: Any, cli: Any) -> None:
@@ -183,18 +181,18 @@ def test_dead_token_says_reconnect_and_marks_connection_broken(
     assert stories and all(c["status"] == "skipped" for c in stories)
     assert "Token valid" in stories[0]["evidence"]
     assert doc["connections"][0]["status"] == "broken"
-    assert get_connection(Runtime().document(), "acme").is_broken
+    assert stored.connection("acme").is_broken
 
 
 def test_connection_marked_ok_again_once_token_works(sandbox: Any, cli: Any) -> None:
     sb = sandbox("password-changed")
     connect(sb)
     assert cli("doctor").exit_code == 21
-    assert get_connection(Runtime().document(), "acme").is_broken
+    assert stored.connection("acme").is_broken
     sb.clear_scenarios()
     result = cli("doctor")
     assert result.exit_code == 0, result.stdout
-    assert not get_connection(Runtime().document(), "acme").is_broken
+    assert not stored.connection("acme").is_broken
 
 
 def test_wrong_page_tracker_is_reported(sandbox: Any, cli: Any) -> None:
@@ -293,7 +291,7 @@ def test_meta_unreachable_is_could_not_check_never_invalid(
     valid = _find(doc, "conn.token-valid")
     assert valid["status"] == "skipped"
     assert text.exit_code == 20
-    assert not get_connection(Runtime().document(), "acme").is_broken
+    assert not stored.connection("acme").is_broken
 
 
 def test_token_expiring_soon_is_a_warning(sandbox: Any, cli: Any) -> None:

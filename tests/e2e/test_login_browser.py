@@ -7,16 +7,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import keyring
 import pytest
 
-from igconnect.connections import load_connections
 from igconnect.errors import ExitCode
 from igconnect.runtime import Runtime
 from igconnect.secretstore import SERVICE, token_key
+from tests import stored
 from tests.login.conftest import login_port, login_process, make_sandbox  # noqa: F401 (fixtures)
 from tests.login.harness import LoginProcess, browser_result
 from tests.realparts import require
@@ -27,10 +26,6 @@ pytestmark = [pytest.mark.browser]
 @pytest.fixture(autouse=True)
 def _chromium() -> None:
     require("chromium")
-
-
-def _settings_text() -> str:
-    return (Path(os.environ["IGCONNECT_CONFIG_DIR"]) / "config.toml").read_text()
 
 
 @pytest.mark.keyring
@@ -44,22 +39,20 @@ def test_facebook_login_in_chromium_stores_the_token_in_the_keyring(
     assert result.returncode == 0, result.stderr
     assert "You have been connected" in page
     assert "Connection acme is ready" in page
-    connection = load_connections(Runtime().document())["acme"]
+    connection = stored.connections()["acme"]
     assert connection.provider == "facebook"
     assert connection.user_name == "Ada Agency"
-    assert connection.accounts
-    for account in connection.accounts:
+    accounts = stored.reach("acme").accounts
+    assert accounts
+    for account in accounts:
         assert "@" + account.username in page
         assert "@" + account.username in result.stdout
     token = keyring.get_password(SERVICE, token_key(connection.id))
     assert token and token.startswith("EAA")
-    # The token never reaches the screen or the settings file; the settings file has the metadata.
+    # The token never reaches the screen or a file; the state store has the metadata.
     assert token not in result.stdout + result.stderr
-    settings = _settings_text()
-    assert token not in settings
-    assert "[connections.acme]" in settings
-    assert 'provider = "facebook"' in settings
-    assert "instagram_manage_insights" in settings
+    assert token not in stored.written_text()
+    assert "instagram_manage_insights" in connection.scopes_granted
     assert "Connection 'acme' added (Ada Agency)" in result.stderr
     assert "SecretService" in result.stderr
 
@@ -76,13 +69,13 @@ def test_instagram_login_in_chromium(login_process: Callable[..., LoginProcess])
     name = data["name"]
     assert name == data["accounts"][0].lower()  # derived from the username
     assert f"@{data['accounts'][0]}" in page
-    connection = load_connections(Runtime().document())[name]
-    assert connection.accounts[0].account_type in ("BUSINESS", "MEDIA_CREATOR")
+    connection = stored.connections()[name]
+    assert stored.reach(name).accounts[0].account_type in ("BUSINESS", "MEDIA_CREATOR")
     assert connection.token_expires_at is not None
     store = Runtime({**os.environ, "IGCONNECT_TOKEN_STORE": "file"}).secret_store
     token = store.get(token_key(connection.id))
     assert token and token.startswith("IG")
-    assert token not in _settings_text()
+    assert token not in stored.written_text()
     assert token not in result.stdout + result.stderr
 
 
@@ -94,6 +87,6 @@ def test_cancel_in_chromium_stores_nothing(login_process: Callable[..., Any]) ->
     assert result.returncode == ExitCode.LOGIN_FAILED, result.stderr
     assert "Login cancelled" in page
     assert "cancelled" in result.stderr
-    assert load_connections(Runtime().document()) == {}
+    assert stored.connections() == {}
     token_file = Runtime().paths.token_file
     assert not token_file.exists() or "token:" not in token_file.read_text()

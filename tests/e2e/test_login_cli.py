@@ -14,13 +14,13 @@ from typing import Any
 import httpx
 import pytest
 
-from igconnect.connections import load_connections
 from igconnect.errors import ExitCode
 from igconnect.runtime import Runtime
 from igconnect.sandbox import Sandbox
 from igconnect.sandbox.consent import follow_consent
 from igconnect.secretstore import token_key
-from igconnect.trackers import Tracker, load_trackers, save_tracker
+from igconnect.trackers.model import Tracker
+from tests import stored
 from tests.login.conftest import (  # noqa: F401 (fixtures)
     FakeBrowser,
     login_port,
@@ -43,9 +43,8 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> FakeBrowser:
 
 
 def _assign_trackers(name: str, *usernames: str) -> None:
-    with Runtime().edit() as doc:
-        for username in usernames:
-            save_tracker(doc, Tracker(kind="account", target=username, connection=name))
+    for username in usernames:
+        stored.save_tracker(Tracker(kind="account", target=username, connection=name))
 
 
 # -- the pasted-URL path (a real process) ----------------------------------------------------------
@@ -61,7 +60,7 @@ def test_paste_the_redirect_url(login_process: Callable[..., LoginProcess]) -> N
     assert process.returncode == 0, stderr
     assert "paste that whole address" in stderr
     assert "That address was not accepted" in stderr
-    assert "remote" in load_connections(Runtime().document())
+    assert "remote" in stored.connections()
     code = redirect.split("code=", 1)[1].split("&", 1)[0]
     assert code not in stdout + stderr  # the code is a secret too
 
@@ -76,7 +75,7 @@ def test_paste_instagram_url_with_trailing_fragment(
     assert redirect.endswith("#_")
     _, stderr = process.communicate(redirect + "\n", timeout=60)
     assert process.returncode == 0, stderr
-    (connection,) = load_connections(Runtime().document()).values()
+    (connection,) = stored.connections().values()
     assert connection.provider == "instagram"
 
 
@@ -90,14 +89,14 @@ def test_forged_state_is_refused_and_changes_nothing(
     forged = httpx.get(callback, params={"code": "stolen-code-123", "state": "forged"}, timeout=10)
     assert forged.status_code == 400
     assert "does not belong to the login in progress" in forged.text
-    assert load_connections(Runtime().document()) == {}
+    assert stored.connections() == {}
     # The real login still goes through afterwards.
     redirect = follow_consent(url)
     final = httpx.get(redirect, timeout=30)
     assert "You have been connected" in final.text
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr
-    assert "acme" in load_connections(Runtime().document())
+    assert "acme" in stored.connections()
     second = httpx.get(redirect, timeout=5) if _port_open(proc.port) else None
     assert second is None or second.status_code in (400, 410)
 
@@ -115,7 +114,7 @@ def test_forged_state_only_then_timeout_fails(login_process: Callable[..., Login
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == ExitCode.LOGIN_FAILED
     assert "state does not match" in stderr
-    assert load_connections(Runtime().document()) == {}
+    assert stored.connections() == {}
 
 
 def test_timeout(login_process: Callable[..., LoginProcess]) -> None:
@@ -154,7 +153,7 @@ def test_login_then_already_connected(
     clash = cli("login", "--name", "acme")
     assert clash.exit_code == ExitCode.CONFLICT
     assert "a connection named 'acme' already exists" in clash.stderr
-    assert list(load_connections(Runtime().document())) == ["acme"]
+    assert list(stored.connections()) == ["acme"]
 
 
 def test_reconnect_after_password_change_keeps_trackers(
@@ -162,15 +161,15 @@ def test_reconnect_after_password_change_keeps_trackers(
 ) -> None:
     sb = sandbox_env(accounts=2)
     assert cli("login", "--name", "acme").exit_code == 0
-    before = load_connections(Runtime().document())["acme"]
+    before = stored.connections()["acme"]
     old_token = Runtime().secret_store.get(token_key(before.id))
-    usernames = [a.username for a in before.accounts]
+    usernames = [a.username for a in stored.reach("acme").accounts]
     _assign_trackers("acme", *usernames)
     sb.set_scenario("password-changed")
     refreshed = cli("connections", "refresh", "acme")
     assert refreshed.exit_code == ExitCode.AUTH
     assert "password was changed" in refreshed.stderr
-    broken = load_connections(Runtime().document())["acme"]
+    broken = stored.connections()["acme"]
     assert broken.is_broken
     # The sandbox kills every token of the user while the scenario is on: the user has since
     # logged in with the new password.
@@ -178,13 +177,13 @@ def test_reconnect_after_password_change_keeps_trackers(
     result = cli("login", "--reconnect", "acme")
     assert result.exit_code == 0, result.stderr
     assert "Connection 'acme' renewed" in result.stderr
-    after = load_connections(Runtime().document())["acme"]
+    after = stored.connections()["acme"]
     assert after.id == before.id
     assert not after.is_broken
     assert after.renewed_at is not None
     assert after.created_at == before.created_at
     assert Runtime().secret_store.get(token_key(after.id)) not in (None, old_token)
-    trackers = load_trackers(Runtime().document())
+    trackers = stored.trackers()
     assert {t.connection for t in trackers.values()} == {"acme"}
     assert len(trackers) == len(usernames)
 
@@ -199,10 +198,10 @@ def test_reconnect_refuses_a_different_user(
     result = cli("login", "--reconnect", "acme")
     assert result.exit_code == ExitCode.CONFLICT, result.stderr
     assert f"a different Meta user came back: {bob.name}" in result.stderr
-    assert load_connections(Runtime().document())["acme"].user_name == "Ada Agency"
+    assert stored.connections()["acme"].user_name == "Ada Agency"
     forced = cli("login", "--reconnect", "acme", "--force")
     assert forced.exit_code == 0, forced.stderr
-    assert load_connections(Runtime().document())["acme"].user_name == bob.name
+    assert stored.connections()["acme"].user_name == bob.name
 
 
 def test_logout_refuses_with_trackers_then_force_unassigns(
@@ -210,17 +209,17 @@ def test_logout_refuses_with_trackers_then_force_unassigns(
 ) -> None:
     sandbox_env()
     assert cli("login", "--name", "acme").exit_code == 0
-    connection = load_connections(Runtime().document())["acme"]
+    connection = stored.connections()["acme"]
     _assign_trackers("acme", "someone")
     refused = cli("logout", "acme")
     assert refused.exit_code == ExitCode.CONFLICT
     assert "1 tracker(s) are assigned to 'acme'" in refused.stderr
-    assert "acme" in load_connections(Runtime().document())
-    result = cli("logout", "acme", "--force")
+    assert "acme" in stored.connections()
+    result = cli("logout", "acme", "--force", "--yes")
     assert result.exit_code == 0, result.stderr
     assert "unassigned 1 tracker(s)" in result.stderr and "@someone" in result.stderr
-    assert load_connections(Runtime().document()) == {}
-    assert load_trackers(Runtime().document())["@someone"].connection is None
+    assert stored.connections() == {}
+    assert stored.trackers()["@someone"].connection is None
     assert Runtime().secret_store.get(token_key(connection.id)) is None
 
 
@@ -229,13 +228,13 @@ def test_logout_with_revoke(
 ) -> None:
     sb = sandbox_env()
     assert cli("login", "--name", "acme").exit_code == 0
-    connection = load_connections(Runtime().document())["acme"]
+    connection = stored.connections()["acme"]
     token = Runtime().secret_store.get(token_key(connection.id))
     assert token
-    result = cli("logout", "acme", "--revoke")
+    result = cli("logout", "acme", "--revoke", "--yes")
     assert result.exit_code == 0, result.stderr
     assert "Revoked the app's permissions" in result.stderr
-    assert load_connections(Runtime().document()) == {}
+    assert stored.connections() == {}
     # Meta's side: the token no longer works.
     me = httpx.get(
         f"{sb.base_url}/graph/v25.0/me", headers={"Authorization": f"OAuth {token}"}, timeout=10
@@ -249,10 +248,10 @@ def test_logout_revoke_with_dead_token_still_removes(
     sb = sandbox_env()
     assert cli("login", "--name", "acme").exit_code == 0
     sb.set_scenario("app-removed")
-    result = cli("logout", "acme", "--revoke")
+    result = cli("logout", "acme", "--revoke", "--yes")
     assert result.exit_code == 0, result.stderr
     assert "could not revoke" in result.stderr
-    assert load_connections(Runtime().document()) == {}
+    assert stored.connections() == {}
 
 
 def test_connections_list_show_rename(
@@ -260,7 +259,7 @@ def test_connections_list_show_rename(
 ) -> None:
     sandbox_env()
     assert cli("login", "--name", "acme").exit_code == 0
-    connection = load_connections(Runtime().document())["acme"]
+    connection = stored.connections()["acme"]
     token = Runtime().secret_store.get(token_key(connection.id))
     assert token
     _assign_trackers("acme", "one", "two")
@@ -275,8 +274,8 @@ def test_connections_list_show_rename(
     assert token not in shown.stdout + shown.stderr
     renamed = cli("connections", "rename", "acme", "acme-agency")
     assert renamed.exit_code == 0, renamed.stderr
-    assert {t.connection for t in load_trackers(Runtime().document()).values()} == {"acme-agency"}
-    moved = load_connections(Runtime().document())["acme-agency"]
+    assert {t.connection for t in stored.trackers().values()} == {"acme-agency"}
+    moved = stored.connections()["acme-agency"]
     assert Runtime().secret_store.get(token_key(moved.id)) == token
     missing = cli("connections", "show", "acme")
     assert missing.exit_code == ExitCode.NOT_FOUND

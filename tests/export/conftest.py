@@ -36,10 +36,9 @@ class Setup:
     ) -> str:
         """Mint a token, store it, save the connection with the accounts it reaches, and assign an
         account tracker for each. Returns the token."""
-        from igconnect import secretstore
-        from igconnect.connections import Account, Connection, save_connection
-        from igconnect.runtime import Runtime
-        from igconnect.trackers import Tracker, save_tracker
+        from igconnect.connections.model import Account, Connection
+        from igconnect.trackers.model import Tracker
+        from tests import stored
 
         world = self.sb.world
         token = self.sb.issue_token(user, provider=provider)
@@ -52,18 +51,12 @@ class Setup:
             reach = [acct]
         if usernames is not None:
             reach = [a for a in reach if a.username in usernames]
-        connection = Connection(
-            name=name,
-            provider=provider,
-            user_id=user,
-            accounts=[Account(id=a.id, username=a.username) for a in reach],
+        connection = Connection(name=name, provider=provider, user_id=user)
+        stored.save_connection(
+            connection, [Account(id=a.id, username=a.username) for a in reach], token=token
         )
-        runtime = Runtime()
-        runtime.secret_store.set(secretstore.token_key(connection.id), token)
-        with runtime.edit() as doc:
-            save_connection(doc, connection)
-            for a in reach:
-                save_tracker(doc, Tracker(kind="account", target=a.username, connection=name))
+        for a in reach:
+            stored.save_tracker(Tracker(kind="account", target=a.username, connection=name))
         return token
 
 

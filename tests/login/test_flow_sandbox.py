@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 import pytest
 
-from igconnect.connections import load_connections
 from igconnect.errors import ConflictError, LoginFailed
 from igconnect.login.flow import LoginOptions, run_login
 from igconnect.runtime import Runtime
 from igconnect.sandbox import Sandbox
 from igconnect.secretstore import token_key
+from tests import stored
 from tests.login.conftest import FakeBrowser
 
 
@@ -26,18 +26,16 @@ def test_facebook_login_stores_token_and_connection(sandbox_env: Callable[..., S
     assert connection.name == "acme"
     assert connection.provider == "facebook"
     assert connection.user_name == "Ada Agency"
-    assert len(connection.accounts) >= 1
+    assert len(result.reach.accounts) >= 1
     token = runtime.secret_store.get(token_key(connection.id))
     assert token and token.startswith("EAA")
-    text = runtime.paths.config_file.read_text()
-    assert token not in text
-    stored = load_connections(Runtime().document())["acme"]
-    assert stored.id == connection.id
-    assert [a.username for a in stored.accounts] == [a.username for a in connection.accounts]
+    assert token not in stored.written_text()
+    assert stored.connection("acme").id == connection.id
+    assert stored.reach("acme") == result.reach
     page = browser.final_pages[0]
     assert page.status_code == 200
     assert "You have been connected" in page.text
-    for account in connection.accounts:
+    for account in result.reach.accounts:
         assert "@" + account.username in page.text
     assert sb.request_count("/graph") > 0
 
@@ -50,7 +48,7 @@ def test_cancel_stores_nothing(sandbox_env: Callable[..., Sandbox]) -> None:
         run_login(runtime, LoginOptions(name="acme"), open_url=browser)
     browser.wait()
     assert "Login cancelled" in browser.final_pages[0].text
-    assert load_connections(Runtime().document()) == {}
+    assert stored.connections() == {}
 
 
 def test_already_connected(sandbox_env: Callable[..., Sandbox]) -> None:
@@ -62,7 +60,7 @@ def test_already_connected(sandbox_env: Callable[..., Sandbox]) -> None:
     assert "--reconnect acme" in (info.value.hint or "")
     browser.wait()
     assert "Already connected" in browser.final_pages[0].text
-    assert list(load_connections(Runtime().document())) == ["acme"]
+    assert list(stored.connections()) == ["acme"]
 
 
 @pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError])
@@ -70,18 +68,18 @@ def test_interrupt_while_storing_takes_the_token_back(
     sandbox_env: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch, failure: type
 ) -> None:
     sandbox_env()
-    import igconnect.login.flow as flow
+    from igconnect.connections.store import ConnectionStore
 
-    def broken_save(doc: object, connection: object) -> None:
+    def broken_add(self: object, connection: object, reach: object) -> None:
         raise failure()
 
-    monkeypatch.setattr(flow, "save_connection", broken_save)
+    monkeypatch.setattr(ConnectionStore, "add", broken_add)
     runtime = Runtime()
     browser = FakeBrowser()
     with pytest.raises(failure):
         run_login(runtime, LoginOptions(name="acme"), open_url=browser)
     browser.wait()
-    assert load_connections(Runtime().document()) == {}
+    assert stored.connections() == {}
     backend_keys = [k for k in _memory_keys()]
     assert not [k for k in backend_keys if k.startswith("token:")]
     assert "Login" in browser.final_pages[0].text and "connected" not in browser.final_pages[0].text
@@ -111,4 +109,4 @@ def test_declined_permission_is_reported(sandbox_env: Callable[..., Sandbox]) ->
 
 
 def get_scopes_declined(name: str) -> list[str]:
-    return load_connections(Runtime().document())[name].scopes_declined
+    return stored.connection(name).scopes_declined

@@ -58,7 +58,7 @@ def test_state_and_pkce() -> None:
 
 
 def test_facebook_authorize_url(runtime: Runtime) -> None:
-    fb = FacebookLogin(runtime, APP_ID, SECRET)
+    fb = FacebookLogin(runtime.endpoints, APP_ID, SECRET, runtime.graph_client)
     pkce = new_pkce()
     url = fb.authorize_url(REDIRECT, "st4te", pkce=pkce)
     parts = urlsplit(url)
@@ -79,7 +79,9 @@ def test_facebook_authorize_url(runtime: Runtime) -> None:
 
 
 def test_instagram_authorize_url(runtime: Runtime) -> None:
-    url = InstagramLogin(runtime, APP_ID, SECRET).authorize_url(REDIRECT, "st4te")
+    url = InstagramLogin(runtime.endpoints, APP_ID, SECRET, runtime.graph_client).authorize_url(
+        REDIRECT, "st4te"
+    )
     assert url.startswith("https://www.instagram.com/oauth/authorize?")
     q = parse_qs(urlsplit(url).query)
     assert q["scope"] == ["instagram_business_basic,instagram_business_manage_insights"]
@@ -113,7 +115,7 @@ def test_facebook_exchanges(runtime: Runtime, httpx_mock: HTTPXMock) -> None:
     )
     from igconnect.meta.oauth import Pkce
 
-    fb = FacebookLogin(runtime, APP_ID, SECRET)
+    fb = FacebookLogin(runtime.endpoints, APP_ID, SECRET, runtime.graph_client)
     short = fb.exchange_code("the-code-123", REDIRECT, Pkce("v" * 50, "c"))
     assert short.access_token == SHORT
     long = fb.long_lived(short)
@@ -137,7 +139,9 @@ def test_facebook_code_error_is_redacted(runtime: Runtime, httpx_mock: HTTPXMock
         },
     )
     with pytest.raises(Exception) as info:
-        FacebookLogin(runtime, APP_ID, SECRET).exchange_code("the-code-123", REDIRECT, None)
+        FacebookLogin(runtime.endpoints, APP_ID, SECRET, runtime.graph_client).exchange_code(
+            "the-code-123", REDIRECT, None
+        )
     assert "the-code-123" not in str(info.value)
 
 
@@ -179,7 +183,7 @@ def test_debug_token_and_discovery(runtime: Runtime, httpx_mock: HTTPXMock) -> N
     httpx_mock.add_response(
         json={"data": [{"id": "2", "name": "No link", "tasks": []}]},
     )
-    fb = FacebookLogin(runtime, APP_ID, SECRET)
+    fb = FacebookLogin(runtime.endpoints, APP_ID, SECRET, runtime.graph_client)
     info = fb.inspect(TokenGrant(LONG))
     assert info.is_valid and info.user_id == "42"
     assert info.expires_at == datetime.fromtimestamp(1900000000, UTC)
@@ -204,7 +208,7 @@ def test_debug_token_of_a_dead_token(runtime: Runtime, httpx_mock: HTTPXMock) ->
             }
         }
     )
-    info = FacebookLogin(runtime, APP_ID, SECRET).debug_token(LONG)
+    info = FacebookLogin(runtime.endpoints, APP_ID, SECRET, runtime.graph_client).debug_token(LONG)
     assert not info.is_valid and info.error_subcode == 460
 
 
@@ -229,7 +233,9 @@ def test_instagram_code_exchange_accepts_both_shapes(
     httpx_mock.add_response(
         method="POST", url="https://api.instagram.com/oauth/access_token", json=answer
     )
-    grant = InstagramLogin(runtime, APP_ID, SECRET).exchange_code("c0de", REDIRECT, None)
+    grant = InstagramLogin(runtime.endpoints, APP_ID, SECRET, runtime.graph_client).exchange_code(
+        "c0de", REDIRECT, None
+    )
     assert grant.access_token == IG_SHORT and grant.user_id == "17841"
     assert grant.permissions == ["instagram_business_basic"]
     form = parse_qs(httpx_mock.get_requests()[0].content.decode())
@@ -248,7 +254,9 @@ def test_instagram_exchange_error_shape(runtime: Runtime, httpx_mock: HTTPXMock)
         },
     )
     with pytest.raises(Exception, match="Invalid authorization code"):
-        InstagramLogin(runtime, APP_ID, SECRET).exchange_code("c0de", REDIRECT, None)
+        InstagramLogin(runtime.endpoints, APP_ID, SECRET, runtime.graph_client).exchange_code(
+            "c0de", REDIRECT, None
+        )
 
 
 def test_instagram_long_lived_refresh_and_identity(runtime: Runtime, httpx_mock: HTTPXMock) -> None:
@@ -282,7 +290,7 @@ def test_instagram_long_lived_refresh_and_identity(runtime: Runtime, httpx_mock:
             "account_type": "BUSINESS",
         },
     )
-    ig = InstagramLogin(runtime, APP_ID, SECRET)
+    ig = InstagramLogin(runtime.endpoints, APP_ID, SECRET, runtime.graph_client)
     long = ig.long_lived(TokenGrant(IG_SHORT))
     assert long.access_token == IG_LONG
     assert ig.refresh(IG_LONG).access_token == IG_LONG + "2"
@@ -295,7 +303,7 @@ def test_instagram_personal_account_is_refused_clearly(
 ) -> None:
     httpx_mock.add_response(json={"user_id": "1", "username": "me_me", "account_type": "PERSONAL"})
     with pytest.raises(LoginFailed, match="personal Instagram account") as info:
-        InstagramLogin(runtime, APP_ID, SECRET).identity(IG_LONG)
+        InstagramLogin(runtime.endpoints, APP_ID, SECRET, runtime.graph_client).identity(IG_LONG)
     assert "professional" in (info.value.hint or "")
 
 
@@ -312,5 +320,5 @@ def test_refresh_of_dead_token(runtime: Runtime, httpx_mock: HTTPXMock) -> None:
         },
     )
     with pytest.raises(TokenDead) as info:
-        InstagramLogin(runtime, "", "").refresh(IG_LONG)
+        InstagramLogin(runtime.endpoints, "", "", runtime.graph_client).refresh(IG_LONG)
     assert info.value.reason == "the password was changed"

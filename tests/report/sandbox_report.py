@@ -36,44 +36,43 @@ def make_sandbox_report(
     `igconnect export profiles` will), and write the report of those days."""
     import sqlite3
 
-    from igconnect import secretstore
-    from igconnect.connections import Account, Connection, save_connection
+    from igconnect.connections.model import Account, Connection, Reach
+    from igconnect.connections.store import ConnectionStore
     from igconnect.demo import demo_runtime
     from igconnect.export.run import ExportOptions, export_stories
+    from igconnect.meta_app import store_app
     from igconnect.report.build import build_report
     from igconnect.report.model import ReportOptions
     from igconnect.sandbox import Sandbox, SandboxConfig
-    from igconnect.trackers import Tracker, save_tracker
+    from igconnect.secretstore import token_key
+    from igconnect.trackers.model import Tracker
+    from igconnect.trackers.store import TrackerStore
     from tests.archives import PROFILES_SCHEMA, stamp
 
     config = SandboxConfig(port=0, seed=7, accounts=accounts, stories=stories, start_time=START)
     with Sandbox(config) as sb:
         env = {**sb.env(), "IGCONNECT_REPORT_TIMEZONE": timezone}
         runtime = demo_runtime(home, env, login_port=8765)
-        runtime.secret_store.set("app_secret", config.app_secret)
+        store_app(runtime, config.app_id, config.app_secret)
         user = "10000000000000001"
-        token = sb.issue_token(user)
         reached = [sb.world.account_of_page(p) for p in sb.world.users[user].page_ids]
-        connection = Connection(
-            name="ada-agency",
-            provider="facebook",
-            user_id=user,
-            accounts=[Account(id=a.id, username=a.username) for a in reached if a],
-        )
-        runtime.secret_store.set(secretstore.token_key(connection.id), token)
-        with runtime.edit() as doc:
-            doc["app_id"] = config.app_id
-            save_connection(doc, connection)
-            for account in connection.accounts:
-                save_tracker(
-                    doc, Tracker(kind="account", target=account.username, connection="ada-agency")
-                )
+        ids = [Account(id=a.id, username=a.username) for a in reached if a is not None]
+        connection = Connection(name="ada-agency", provider="facebook", user_id=user)
+        # As `igconnect login` and `igconnect trackers add` leave it.
+        with runtime.state.transaction() as db:
+            ConnectionStore(db).add(connection, Reach(ids, []))
+            trackers = TrackerStore(db)
+            for account in ids:
+                tracker = Tracker(kind="account", target=account.username, connection="ada-agency")
+                tracker.connection_id = connection.id
+                trackers.add(tracker)
+        runtime.secret_store.set(token_key(connection.id), sb.issue_token(user))
         profiles: list[tuple[str, str, int]] = []
         for _ in range(days * 24 // step_hours + 1):
             export_stories(
                 runtime, ExportOptions(out=str(home / "stories.csv"), clock=sb.now, since=START)
             )
-            for account in connection.accounts:
+            for account in ids:
                 followers = sb.world.accounts[account.id].followers
                 profiles.append((account.id, stamp(sb.now()), followers))
             sb.advance_clock(hours=step_hours)

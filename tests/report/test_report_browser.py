@@ -69,7 +69,7 @@ def test_hand_made_report_in_chromium(
     handmade.story("a2", "2026-11-22T09:00:00Z", {"reach": 150, "views": 170, "shares": 3, **nav})
     handmade.story("a3", "2026-11-22T10:00:00Z", {"reach": 0, "views": 0, **nav})  # zero reach
     handmade.story("a4", "2026-11-23T10:00:00Z", {"reach": 90, "views": 95})  # no breakdowns
-    handmade.story("a5", "2026-11-23T11:00:00Z", {"reach": 45, "views": 50}, value_source="final")
+    handmade.story("a5", "2026-11-23T11:00:00Z", {"reach": 45, "views": 50}, final=True)
     handmade.story("a6", "2026-11-24T11:00:00Z", {}, status="too_few_viewers")
     handmade.profile("2026-11-22T00:00:00Z", 1000)
     # Written by strangers: a username, a permalink and an id that try to break out of the page.
@@ -115,7 +115,8 @@ def test_hand_made_report_in_chromium(
     assert stories["a3"]["exit_rate"] == "" and stories["a3"]["reach_rate"] == "0.0"
     assert stories["a4"]["exit_rate"] == "" and stories["a4"]["position"] == "1"
     assert stories["a5"]["dropoff"] == "0.5" and stories["a5"]["completion"] == "0.5"
-    assert stories["a6"]["reach"] == "" and stories["a6"]["value-source"] == "last_seen"
+    assert stories["a6"]["reach"] == "" and stories["a6"]["value-source"] == "none"
+    assert stories["a4"]["value-source"] == "last_seen"  # expired, its last read not the final one
     assert stories["a5"]["value-source"] == "final"
 
 

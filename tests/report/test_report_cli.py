@@ -51,7 +51,7 @@ def test_report_json_summary(handmade: Any, cli: Any, tmp_path: Path) -> None:
     ]
     assert data["output"] == str(out) and data["accounts"] == 2 and data["stories"] == 3
     assert (data["since"], data["until"]) == ("2026-11-22T00:00:00Z", "2026-11-24T00:00:00Z")
-    assert data["not_final"] == 3  # no value_source column yet: expired stories are last_seen
+    assert data["not_final"] == 3  # expired without a final read: last_seen
 
 
 @pytest.mark.parametrize(

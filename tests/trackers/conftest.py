@@ -1,4 +1,4 @@
-"""Fixtures for the trackers tests: connections written straight into the settings file."""
+"""Fixtures for the trackers tests: connections written straight into the state store."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from igconnect.connections import Account, Connection, save_connection
-from igconnect.runtime import Runtime
+from igconnect.connections.model import Account, Connection
+from igconnect.trackers.rules import Carrier, MemoryLookup
+from tests import stored
 
 
 def conn(
@@ -16,23 +17,26 @@ def conn(
     *,
     provider: str = "facebook",
     broken: bool = False,
-) -> Connection:
+) -> Carrier:
+    """A connection reaching `usernames` (account ids `id-<username>`), as the rules see it."""
     accounts = [Account(id=f"id-{u}", username=u) for u in usernames]
-    return Connection(
+    connection = Connection(
         name=name,
         provider=provider,
-        accounts=accounts,
         status="broken" if broken else "ok",
         broken_reason="the password was changed" if broken else None,
+        account_count=len(accounts),
     )
+    return Carrier(connection, MemoryLookup(accounts))
 
 
 @pytest.fixture
 def save_connections() -> Callable[..., list[Connection]]:
-    def save(*connections: Connection) -> list[Connection]:
-        with Runtime().edit() as doc:
-            for c in connections:
-                save_connection(doc, c)
-        return list(connections)
+    def save(*carriers: Carrier) -> list[Connection]:
+        out = []
+        for carrier in carriers:
+            assert isinstance(carrier.lookup, MemoryLookup)
+            out.append(stored.save_connection(carrier.connection, carrier.lookup.accounts))
+        return out
 
     return save

@@ -12,7 +12,7 @@ from pytest_httpx import HTTPXMock
 from igconnect.errors import ExitCode
 from igconnect.runtime import Runtime
 from igconnect.secretstore import token_key
-from igconnect.trackers import load_trackers
+from tests import stored
 from tests.trackers.conftest import conn
 
 TOKEN = "EAAGtesttokenvalue1234567890abcdef"
@@ -73,15 +73,17 @@ def test_classify_follows_paging_stops_at_30_days_and_records(
     assert len(requests) == 2  # stopped at the first post older than 30 days: no third page
     assert requests[0].url.params["fields"] == "id,timestamp,like_count,comments_count"
     assert "access_token" not in str(requests[1].url)  # the token was stripped from paging.next
-    tracker = load_trackers(Runtime().document())["@shop"]
+    tracker = stored.trackers()["@shop"]
     assert (tracker.volume, tracker.volume_source, tracker.measured_posts) == (
         "high",
         "measured",
         144,
     )
     assert tracker.volume_measured_at is not None
-    text = Runtime().paths.config_file.read_text()
-    assert TOKEN not in text and TOKEN not in result.output
+    paths = Runtime().paths
+    for written in (paths.config_file, paths.state_file):
+        assert not written.exists() or TOKEN.encode() not in written.read_bytes()
+    assert TOKEN not in result.output
 
 
 def test_classify_by_likes_and_normal(cli, shop, httpx_mock: HTTPXMock) -> None:  # type: ignore[no-untyped-def]
@@ -113,7 +115,7 @@ def test_classify_failure_is_partial_and_redacted(cli, shop, httpx_mock: HTTPXMo
     result = cli("trackers", "classify")
     assert result.exit_code == ExitCode.PARTIAL
     assert TOKEN not in result.output
-    assert load_trackers(Runtime().document())["@shop"].volume_source == "default"
+    assert stored.trackers()["@shop"].volume_source == "default"
 
 
 def test_hashtags_keep_the_manual_value_and_say_why(cli, save_connections) -> None:  # type: ignore[no-untyped-def]
@@ -124,14 +126,14 @@ def test_hashtags_keep_the_manual_value_and_say_why(cli, save_connections) -> No
     assert "cannot be measured through the API" in row["note"]
     set_normal = cli("trackers", "classify", "#food", "--set", "normal")
     assert set_normal.exit_code == 0
-    tracker = load_trackers(Runtime().document())["#food"]
+    tracker = stored.trackers()["#food"]
     assert (tracker.volume, tracker.volume_source) == ("normal", "manual")
     assert cli("trackers", "classify", "--set", "high").exit_code == ExitCode.USAGE
     assert cli("trackers", "classify", "#food", "--set", "huge").exit_code == ExitCode.USAGE
 
 
 def test_classify_against_the_sandbox(cli) -> None:  # type: ignore[no-untyped-def]
-    from igconnect.connections import Account, Connection, save_connection
+    from igconnect.connections.model import Account, Connection
     from igconnect.sandbox import Sandbox, SandboxConfig
 
     with Sandbox(
@@ -141,15 +143,11 @@ def test_classify_against_the_sandbox(cli) -> None:  # type: ignore[no-untyped-d
         token = sb.issue_token(
             next(iter(sb.world.users)), provider="facebook"
         )  # Ada, who manages both
-        connection = Connection(
-            "acme",
-            "facebook",
-            accounts=[Account(accounts[u].id, u) for u in ("acme_1", "acme_2")],
+        connection = Connection("acme", "facebook")
+        stored.save_connection(
+            connection, [Account(accounts[u].id, u) for u in ("acme_1", "acme_2")], token=token
         )
         env = sb.env()
-        with Runtime().edit() as doc:
-            save_connection(doc, connection)
-        Runtime().secret_store.set(token_key(connection.id), token)
         assert cli("trackers", "add", "@acme_1", env=env).exit_code == 0
         assert cli("trackers", "add", "@acme_2", env=env).exit_code == 0
         result = cli("trackers", "classify", "--json", env=env)

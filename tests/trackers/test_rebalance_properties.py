@@ -7,10 +7,10 @@ import itertools
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from igconnect.connections import Connection
-from igconnect.rebalance import eligible, propose, score, unplaced_target
-from igconnect.tracker_rules import Limits, ineligible_reason
-from igconnect.trackers import Tracker
+from igconnect.trackers.model import Tracker
+from igconnect.trackers.rebalance import eligible, propose, score, unplaced_target
+from igconnect.trackers.rules import Carrier as Connection
+from igconnect.trackers.rules import Limits, ineligible_reason
 from tests.trackers.conftest import conn
 
 USERS = ["u0", "u1", "u2", "u3"]

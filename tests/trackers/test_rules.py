@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from igconnect.tracker_rules import (
+from igconnect.trackers.model import Tracker
+from igconnect.trackers.rules import (
     RULE_BROKEN,
     RULE_CAPACITY,
     RULE_HASHTAG_BUDGET,
@@ -14,9 +15,9 @@ from igconnect.tracker_rules import (
     Limits,
     choose_connection,
     load_summary,
+    loads_by_name,
     violations,
 )
-from igconnect.trackers import Tracker
 from tests.trackers.conftest import conn
 
 
@@ -102,33 +103,42 @@ def test_choose_prefers_reachable_working_least_loaded() -> None:
         conn("other", ["y"]),
     ]
     trackers = [acct("a1", "busy"), acct("a2", "busy")]
-    choice = choose_connection(acct("x"), trackers, conns, Limits())
+    choice = choose_connection(acct("x"), loads_by_name(trackers, conns, Limits()), conns)
     assert choice.connection == "quiet"
     assert "reaches @x" in choice.reason and "fewest trackers (0/4)" in choice.reason
 
 
 def test_choose_high_volume_needs_an_empty_connection() -> None:
     conns = [conn("a", ["x"]), conn("b", ["x"])]
-    choice = choose_connection(
-        acct("x", high=True), [acct("y", "a"), acct("z", "b")], conns, Limits()
-    )
+    busy = [acct("y", "a"), acct("z", "b")]
+    choice = choose_connection(acct("x", high=True), loads_by_name(busy, conns), conns)
     assert choice.connection is None
     assert "needs an empty connection" in choice.reason
-    choice = choose_connection(acct("x", high=True), [acct("y", "a")], conns, Limits())
+    choice = choose_connection(acct("x", high=True), loads_by_name([acct("y", "a")], conns), conns)
     assert choice.connection == "b"
 
 
 def test_choose_skips_connection_reserved_for_high_volume_and_full_ones() -> None:
     conns = [conn("a", ["x"]), conn("b", ["x"])]
     trackers = [acct("hv", "a", high=True), acct("p", "b")]
-    assert choose_connection(acct("x"), trackers, conns, Limits(capacity=1)).connection is None
-    assert choose_connection(acct("x"), trackers, conns, Limits(capacity=2)).connection == "b"
+    assert (
+        choose_connection(
+            acct("x"), loads_by_name(trackers, conns, Limits(capacity=1)), conns
+        ).connection
+        is None
+    )
+    assert (
+        choose_connection(
+            acct("x"), loads_by_name(trackers, conns, Limits(capacity=2)), conns
+        ).connection
+        == "b"
+    )
 
 
 def test_choose_hashtag_needs_facebook_with_budget() -> None:
     conns = [conn("ig", ["x"], provider="instagram"), conn("fb", ["y"])]
-    assert choose_connection(tag("food"), [], conns, Limits()).connection == "fb"
+    assert choose_connection(tag("food"), loads_by_name([], conns), conns).connection == "fb"
     full = [tag(f"t{i}", "fb") for i in range(30)]
-    choice = choose_connection(tag("food"), full, conns, Limits(capacity=100))
+    choice = choose_connection(tag("food"), loads_by_name(full, conns, Limits(capacity=100)), conns)
     assert choice.connection is None
     assert "no hashtag budget left" in choice.reason

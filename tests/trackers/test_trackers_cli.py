@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from igconnect.connections import rename_connection
 from igconnect.errors import ExitCode
 from igconnect.meta.usage import AccountUsage, Usage
 from igconnect.runtime import Runtime
-from igconnect.trackers import load_trackers
+from tests import stored as store
 from tests.trackers.conftest import conn
 
 
 def stored() -> dict[str, str | None]:
-    return {k: t.connection for k, t in load_trackers(Runtime().document()).items()}
+    return {k: t.connection for k, t in store.trackers().items()}
 
 
 def test_add_picks_the_best_connection_and_says_why(cli, save_connections) -> None:  # type: ignore[no-untyped-def]
@@ -74,28 +73,27 @@ def test_unassign_remove_and_move_all_or_nothing(cli, save_connections) -> None:
     save_connections(conn("old", ["p", "q"]), conn("new", ["p", "q"]), conn("half", ["p"]))
     cli("trackers", "add", "@p", "-c", "old")
     cli("trackers", "add", "@q", "-c", "old")
-    refused = cli("trackers", "move", "--from", "old", "--to", "half")
+    refused = cli("trackers", "move", "--from", "old", "--to", "half", "--yes")
     assert refused.exit_code == ExitCode.CONFLICT and "nothing moved" in refused.stderr
     assert stored() == {"@p": "old", "@q": "old"}
-    moved = cli("trackers", "move", "--from", "old", "--to", "new")
+    moved = cli("trackers", "move", "--from", "old", "--to", "new", "--yes")
     assert moved.exit_code == 0 and "moved 2 tracker(s)" in moved.stderr
     assert stored() == {"@p": "new", "@q": "new"}
     assert cli("trackers", "move", "--from", "nwe", "--to", "old").exit_code == ExitCode.NOT_FOUND
     assert cli("trackers", "unassign", "@p").exit_code == 0
-    assert cli("trackers", "remove", "@q").exit_code == 0
+    assert cli("trackers", "remove", "@q", "--yes").exit_code == 0
     assert stored() == {"@p": None}
 
 
 def test_assignments_survive_rename_and_reconnect(cli, save_connections) -> None:  # type: ignore[no-untyped-def]
     (acme,) = save_connections(conn("acme", ["p"]))
     cli("trackers", "add", "@p")
-    with Runtime().edit() as doc:
-        rename_connection(doc, "acme", "acme-main")
+    assert cli("connections", "rename", "acme", "acme-main").exit_code == 0
     assert stored() == {"@p": "acme-main"}
-    # a reconnect saves the connection again under the same name (new token, status ok)
+    # a reconnect saves the connection again under the same id (new token, status ok)
     acme.name = "acme-main"
     acme.renewed_at = datetime.now(UTC)
-    save_connections(acme)
+    store.save_connection(acme, store.reach("acme-main").accounts)
     assert stored() == {"@p": "acme-main"}
     assert (
         json.loads(cli("trackers", "list", "--json").stdout)["connections"][0]["trackers"][0][
@@ -135,7 +133,9 @@ def test_list_json_keys_are_stable(cli, save_connections) -> None:  # type: igno
         app={"call_count": 42.0},
         accounts={"id-p": AccountUsage("id-p", "instagram", 73, 5, 5, 0)},
     )
-    Runtime().usage_log.record("acme", usage)
+    runtime = Runtime()
+    runtime.usage_recorder.record(store.connection("acme").id, usage)
+    runtime.close()  # a command writes what it saw when it ends
     data = json.loads(cli("trackers", "list", "--json").stdout)
     assert list(data) == LIST_KEYS
     assert [list(c) for c in data["connections"]] == [CONNECTION_KEYS] * 3
@@ -182,7 +182,7 @@ def test_rebalance_proposes_then_applies(cli, save_connections) -> None:  # type
         }
     ]
     assert data["satisfies_every_rule"] is True and data["applied"] is False
-    applied = cli("trackers", "rebalance", "--apply")
+    applied = cli("trackers", "rebalance", "--apply", "--yes")
     assert applied.exit_code == 0 and "applied 1 move(s)" in applied.stderr
     assert stored() == {"@h": "b", "@p": "a", "@q": "a"}
     again = cli("trackers", "rebalance")

@@ -1,8 +1,9 @@
 """Whether a story's values are final: one function, so the source of truth is easy to switch.
 
-Issue 13 adds `stories.value_source` (`live`, `final`, `last_seen`, `none`). Until an archive has
-that column, a story that has not expired is `live` and any other `last_seen`: igconnect cannot
-tell whether its last read came after Meta stopped counting.
+The archive's rows carry `value_source` (`live`, `final`, `last_seen`, `none`; issue 13, computed
+by `Archive.latest_rows` from when the story's insights and its final read happened). A row without
+it (an older archive reader, a hand-made row) falls back to time: a story that has not expired is
+`live` and any other `last_seen`, since nothing says its last read came after Meta stopped counting.
 """
 
 from __future__ import annotations

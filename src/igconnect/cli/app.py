@@ -118,6 +118,7 @@ def root(
     obj = cli_context.CliContext(verbose=verbose, debug=debug, json=json_output)
     obj.setup_logging()
     ctx.obj = obj
+    ctx.call_on_close(obj.runtime.close)  # runs last: write what the command saw in passing
     ctx.call_on_close(obj.flush_warnings)
 
 

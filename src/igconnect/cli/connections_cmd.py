@@ -29,7 +29,7 @@ def list_command(
     ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help="Output JSON.")
 ) -> None:
     """List the connections: user, accounts, trackers, status and days until expiry."""
-    from igconnect.login.connections_service import list_connections
+    from igconnect.connections.service import list_connections
 
     obj = cli_context.get(ctx)
     summaries = list_connections(obj.runtime)
@@ -61,7 +61,7 @@ def list_command(
             c.name,
             c.provider,
             c.user_name,
-            ", ".join("@" + a.username for a in c.accounts) or "(none)",
+            ", ".join("@" + u for u in s.usernames) or "(none)",
             str(s.trackers),
             status,
             _days(s.token_days_left),
@@ -81,7 +81,7 @@ def show_command(
 
     Example: igconnect connections show acme
     """
-    from igconnect.login.connections_service import show_connection
+    from igconnect.connections.service import show_connection
 
     obj = cli_context.get(ctx)
     details = show_connection(obj.runtime, name)
@@ -115,10 +115,10 @@ def show_command(
     for label, value in lines:
         obj.out.print(f"{label + ':':<21}{value}")
     obj.out.print("accounts:")
-    for a in c.accounts:
+    for a in details.reach.accounts:
         via = f" via Page '{a.page_name}'" if a.page_name else ""
         obj.out.print(f"  @{a.username} ({a.id}){via}")
-    for p in c.pages:
+    for p in details.reach.pages:
         if not p.instagram_account_id:
             obj.out.print(f"  Page '{p.name}' ({p.id}): no linked Instagram account")
     obj.flush_warnings()
@@ -134,7 +134,7 @@ def rename_command(
 
     Example: igconnect connections rename acme acme-agency
     """
-    from igconnect.login.connections_service import rename
+    from igconnect.connections.service import rename
 
     obj = cli_context.get(ctx)
     rename(obj.runtime, old, new)
@@ -151,8 +151,8 @@ def refresh_command(
 
     Facebook tokens cannot be renewed this way: log in again with `igconnect login --reconnect NAME`.
     """
+    from igconnect.connections.service import refresh_connections
     from igconnect.errors import AuthError, PartialFailure
-    from igconnect.login.connections_service import refresh_connections
 
     obj = cli_context.get(ctx)
     outcomes = refresh_connections(obj.runtime, name)

@@ -58,14 +58,19 @@ class CliContext:
         self.err.print("Warning: " + redact(message), style="yellow", markup=False)
 
     def flush_warnings(self) -> None:
-        """Print the warnings the runtime gathered (e.g. the plaintext token store), once each."""
+        """Print what the runtime gathered (an upgrade done, the plaintext token store), once each."""
+        for message in dict.fromkeys(self.runtime.notices):
+            self.info(message)
+        self.runtime.notices.clear()
         for message in dict.fromkeys(self.runtime.warnings):
             self.warn(message)
         self.runtime.warnings.clear()
 
     def emit_json(self, data: Any) -> None:
         text = json.dumps(data, indent=2, sort_keys=False, default=str, ensure_ascii=False)
-        self.out.print(redact(text), markup=False, highlight=False, soft_wrap=True)
+        # Straight to the stream: rich would lay out every line of a 10,000-tracker listing.
+        self.out.file.write(redact(text) + "\n")
+        self.out.file.flush()
 
     def setup_logging(self) -> None:
         level = logging.DEBUG if self.debug else logging.INFO if self.verbose else logging.WARNING

@@ -49,8 +49,7 @@ def demo_command(
 
 
 def _login(obj: cli_context.CliContext, result: Any) -> None:
-    connection = result.connection
-    for account in connection.accounts:
+    for account in result.reach.accounts:
         page = f" (Page '{account.page_name}')" if account.page_name else ""
         obj.info(f"    @{account.username}{page}")
     for line in result.missing:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.confirm import DRY_RUN_HELP, YES_HELP
 
 
 def register(app: typer.Typer) -> None:
@@ -46,7 +47,7 @@ def login_command(
 
     Example: igconnect login --name acme
     """
-    from igconnect.login.connections_service import summarize
+    from igconnect.connections.service import summarize
     from igconnect.login.flow import LoginOptions, run_login
 
     obj = cli_context.get(ctx)
@@ -62,7 +63,12 @@ def login_command(
     result = run_login(obj.runtime, options, notify=obj.info)
     connection = result.connection
     if obj.wants_json(json_output):
-        data = summarize(obj.runtime, connection, store=result.secret_store).to_json()
+        data = summarize(
+            obj.runtime,
+            connection,
+            store=result.secret_store,
+            usernames=[a.username for a in result.reach.accounts],
+        ).to_json()
         data["reconnected"] = result.reconnected
         data["missing"] = result.missing
         obj.emit_json(data)
@@ -78,7 +84,7 @@ def login_command(
             "Facebook Page" if connection.provider == "facebook" else "type",
         ):
             table.add_column(column)
-        for account in connection.accounts:
+        for account in result.reach.accounts:
             third = account.page_name if connection.provider == "facebook" else account.account_type
             table.add_row("@" + account.username, account.id, third or "")
         obj.out.print(table)
@@ -104,14 +110,39 @@ def logout_command(
     force: bool = typer.Option(
         False, "--force", help="Unassign the trackers on this connection instead of refusing."
     ),
+    yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
 ) -> None:
-    """Remove a connection: its token from the secret store and its metadata from the settings.
+    """Remove a connection: its token from the secret store and its record from the state store.
+
+    On a terminal it shows what will happen and asks first; without one it needs --yes.
 
     Example: igconnect logout acme --revoke
     """
-    from igconnect.login.connections_service import logout
+    from igconnect.cli.confirm import go_ahead
+    from igconnect.connections.service import logout
 
     obj = cli_context.get(ctx)
+    planned = logout(obj.runtime, name, revoke=revoke, force=force, dry_run=True)
+    plan = [f"delete the token of '{name}' and its record (the archive keeps what it collected)"]
+    if revoke:
+        plan.append("revoke the app's permissions on Meta's side for this login")
+    if planned.unassigned:
+        plan.append(
+            f"unassign {len(planned.unassigned)} tracker(s): "
+            + ", ".join(planned.unassigned[:10])
+            + (" …" if len(planned.unassigned) > 10 else "")
+        )
+    flags = " --revoke" * revoke + " --force" * force
+    if not go_ahead(
+        obj,
+        f"log out of '{name}'",
+        plan,
+        yes=yes,
+        dry_run=dry_run,
+        command=f"igconnect logout {name}{flags}",
+    ):
+        return
     result = logout(obj.runtime, name, revoke=revoke, force=force)
     for warning in result.warnings:
         obj.warn(warning)

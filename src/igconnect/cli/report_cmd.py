@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.output import render
 
 
 def register(app: typer.Typer) -> None:
@@ -58,12 +59,13 @@ def report_command(
     finally:
         if progress is not None:
             progress.stop()
-    if obj.wants_json(json_output):
-        obj.emit_json(result.to_json())
-        return
+    render(obj, result, _text, json_flag=json_output)
+
+
+def _text(obj: cli_context.CliContext, result: Any) -> None:
+    not_final = f", {result.not_final} with values not final" if result.not_final else ""
     obj.success(
-        f"Wrote {result.output}: {result.accounts} account(s), {result.stories} stories"
-        + (f", {result.not_final} with values not final" if result.not_final else "")
+        f"Wrote {result.output}: {result.accounts} account(s), {result.stories} stories{not_final}"
     )
 
 

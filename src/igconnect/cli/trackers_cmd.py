@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.confirm import DRY_RUN_HELP, YES_HELP
 
 trackers_app = typer.Typer(
     help="Accounts and hashtags to track, and the connection each one uses (see docs/trackers.md).",
@@ -44,7 +45,7 @@ def add_command(
 
     Example: igconnect trackers add @acme_shop --connection acme
     """
-    from igconnect.tracker_service import add_tracker
+    from igconnect.trackers.service import add_tracker
 
     obj = cli_context.get(ctx)
     result = add_tracker(obj.runtime, tracker, connection, high_volume=high_volume, strict=strict)
@@ -76,7 +77,7 @@ def assign_command(
 
     Example: igconnect trackers assign @acme_shop acme
     """
-    from igconnect.tracker_service import assign_tracker
+    from igconnect.trackers.service import assign_tracker
 
     obj = cli_context.get(ctx)
     result = assign_tracker(obj.runtime, tracker, connection, strict=strict)
@@ -93,7 +94,7 @@ def unassign_command(
     ctx: typer.Context, tracker: str = typer.Argument(..., help=_TRACKER_HELP)
 ) -> None:
     """Take a tracker off its connection (it stays tracked, and collects nothing until assigned)."""
-    from igconnect.tracker_service import unassign_tracker
+    from igconnect.trackers.service import unassign_tracker
 
     obj = cli_context.get(ctx)
     result = unassign_tracker(obj.runtime, tracker)
@@ -105,12 +106,22 @@ def unassign_command(
 
 @trackers_app.command("remove")
 def remove_command(
-    ctx: typer.Context, tracker: str = typer.Argument(..., help=_TRACKER_HELP)
+    ctx: typer.Context,
+    tracker: str = typer.Argument(..., help=_TRACKER_HELP),
+    yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
 ) -> None:
-    """Stop tracking an account or hashtag."""
-    from igconnect.tracker_service import remove_tracker
+    """Stop tracking an account or hashtag (what was collected stays in the archive)."""
+    from igconnect.cli.confirm import go_ahead
+    from igconnect.trackers.service import remove_tracker
 
     obj = cli_context.get(ctx)
+    planned = remove_tracker(obj.runtime, tracker, dry_run=True)
+    where = f" (on '{planned.connection}')" if planned.connection else " (unassigned)"
+    plan = [f"stop tracking {planned.key}{where}; what was collected stays in the archive"]
+    command = f"igconnect trackers remove {planned.key}"
+    if not go_ahead(obj, f"remove {planned.key}", plan, yes=yes, dry_run=dry_run, command=command):
+        return
     removed = remove_tracker(obj.runtime, tracker)
     obj.success(f"stopped tracking {removed.key}")
 
@@ -121,19 +132,30 @@ def move_command(
     source: str = typer.Option(..., "--from", help="Connection the trackers are on now."),
     target: str = typer.Option(..., "--to", help="Connection to move them to."),
     strict: bool = typer.Option(False, "--strict", help=_STRICT_HELP),
+    yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
+    dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
 ) -> None:
     """Move every tracker from one connection to another (all or nothing).
 
     Example, after reconnecting under a new name: igconnect trackers move --from acme --to acme-2
     """
-    from igconnect.tracker_service import move_trackers
+    from igconnect.cli.confirm import go_ahead
+    from igconnect.trackers.service import move_trackers
 
     obj = cli_context.get(ctx)
-    result = move_trackers(obj.runtime, source, target, strict=strict)
-    _warn_all(obj, result.warnings)
-    if not result.moved:
+    planned = move_trackers(obj.runtime, source, target, strict=strict, dry_run=True)
+    if not planned.moved:
         obj.info(f"no trackers to move from '{source}'")
         return
+    plan = [f"{key}: '{source}' → '{target}'" for key in planned.moved] + [
+        f"warning: {w}" for w in planned.warnings
+    ]
+    action = f"move {len(planned.moved)} tracker(s) from '{source}' to '{target}'"
+    command = f"igconnect trackers move --from {source} --to {target}"
+    if not go_ahead(obj, action, plan, yes=yes, dry_run=dry_run, command=command):
+        return
+    result = move_trackers(obj.runtime, source, target, strict=strict)
+    _warn_all(obj, result.warnings)
     obj.success(
         f"moved {len(result.moved)} tracker(s) from '{source}' to '{target}': "
         + ", ".join(result.moved)
@@ -146,7 +168,7 @@ def list_command(
 ) -> None:
     """Trackers grouped by connection, with each connection's load, status and last rate-limit
     usage."""
-    from igconnect.tracker_listing import list_trackers
+    from igconnect.trackers.listing import list_trackers
 
     obj = cli_context.get(ctx)
     listing = list_trackers(obj.runtime)
@@ -162,13 +184,31 @@ def list_command(
 def rebalance_command(
     ctx: typer.Context,
     apply: bool = typer.Option(False, "--apply", help="Write the proposed assignment."),
+    yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
     json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
-    """Propose the assignment that follows the rules with the fewest moves; --apply writes it."""
-    from igconnect.tracker_service import rebalance
+    """Propose the assignment that follows the rules with the fewest moves; --apply writes it
+    (after asking, on a terminal, when it moves trackers)."""
+    from igconnect.cli.confirm import go_ahead
+    from igconnect.trackers.service import rebalance
 
     obj = cli_context.get(ctx)
-    result = rebalance(obj.runtime, apply=apply)
+    result = rebalance(obj.runtime, apply=False)
+    moves = result.proposal.moves
+    if apply and moves:
+        plan = [
+            f"{m.tracker}: {m.source or 'unassigned'} → {m.target or 'unassigned'}" for m in moves
+        ]
+        action = f"move {len(moves)} tracker(s)"
+        if go_ahead(
+            obj,
+            action,
+            plan,
+            yes=yes,
+            dry_run=False,
+            command="igconnect trackers rebalance --apply",
+        ):
+            result = rebalance(obj.runtime, apply=True)
     if obj.wants_json(json_output):
         obj.emit_json({**result.proposal.to_dict(), "applied": result.applied})
         return
@@ -191,7 +231,7 @@ def classify_command(
     Example: igconnect trackers classify @acme_shop
     """
     from igconnect.errors import PartialFailure
-    from igconnect.tracker_classify import classify
+    from igconnect.trackers.classify import classify
 
     obj = cli_context.get(ctx)
     results = classify(obj.runtime, tracker, set_volume=set_volume)
@@ -207,4 +247,94 @@ def classify_command(
             f"{len(failed)} of {len(results)} tracker(s) could not be measured",
             hint="see the notes above; fix their connections and run `igconnect trackers "
             "classify` again",
+        )
+
+
+@trackers_app.command("export")
+def export_command(
+    ctx: typer.Context,
+    file: str = typer.Argument("-", metavar="[FILE|-]", help="CSV file to write, or - for stdout."),
+) -> None:
+    """Write every tracker to a CSV file (tracker, connection, volume), to keep it in git or a
+    spreadsheet.
+
+    Example: igconnect trackers export trackers.csv
+    """
+    from pathlib import Path
+
+    from igconnect.fileio import atomic_write_text
+    from igconnect.trackers.transfer import export_csv
+
+    obj = cli_context.get(ctx)
+    text = export_csv(obj.runtime)
+    if file == "-":
+        obj.out.file.write(text)
+        return
+    atomic_write_text(Path(file).expanduser(), text)
+    obj.success(f"wrote {text.count(chr(10)) - 1} tracker(s) to {file}")
+
+
+@trackers_app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: str = typer.Argument(..., metavar="FILE|-", help="CSV file to read, or - for stdin."),
+    sync: bool = typer.Option(False, "--sync", help="Also remove the trackers FILE does not list."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
+    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
+) -> None:
+    """Add the trackers of a CSV file and set their connection and volume, all or nothing.
+
+    The file has a header: tracker,connection,volume. An empty connection lets igconnect choose;
+    an empty volume keeps the current one. One bad line and nothing is imported: every bad line is
+    listed with its number.
+
+    Example: igconnect trackers import trackers.csv --dry-run
+    """
+    import sys
+    from pathlib import Path
+
+    from igconnect.errors import UsageError
+    from igconnect.trackers.transfer import ImportRefused, import_csv
+
+    obj = cli_context.get(ctx)
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).expanduser().read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise UsageError(
+            f"cannot read {file}: {reason}", hint="give the path of a CSV file"
+        ) from None
+    try:
+        result = import_csv(obj.runtime, text, source=file, sync=sync, dry_run=dry_run)
+    except ImportRefused as exc:
+        for problem in exc.problems:
+            obj.err.print(f"  {problem}", markup=False, highlight=False)
+        raise
+    if obj.wants_json(json_output):
+        obj.emit_json(
+            {
+                "applied": result.applied,
+                "added": result.added,
+                "updated": result.updated,
+                "removed": result.removed,
+                "unchanged": result.unchanged,
+                "unassigned": result.unassigned,
+                "warnings": result.warnings,
+            }
+        )
+        return
+    _warn_all(obj, result.warnings)
+    counts = (
+        f"{len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "
+        f"{result.unchanged} unchanged"
+    )
+    if dry_run:
+        obj.info(f"Dry run of {file}: {counts}; nothing was changed")
+    else:
+        obj.success(f"imported {file}: {counts}")
+    if result.unassigned:
+        obj.warn(
+            f"{len(result.unassigned)} tracker(s) have no connection that can carry them: "
+            + ", ".join(result.unassigned[:5])
+            + " (see `igconnect trackers list`)"
         )

@@ -8,9 +8,9 @@ from rich.table import Table
 
 if TYPE_CHECKING:
     from igconnect.cli.context import CliContext
-    from igconnect.tracker_classify import ClassifyResult
-    from igconnect.tracker_listing import TrackerListing
-    from igconnect.tracker_service import RebalanceResult
+    from igconnect.trackers.classify import ClassifyResult
+    from igconnect.trackers.listing import TrackerListing
+    from igconnect.trackers.service import RebalanceResult
 
 
 def _volume(t: Any) -> str:

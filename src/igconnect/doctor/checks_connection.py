@@ -78,20 +78,22 @@ def token_readable(state: ConnectionState) -> Finding:
 
 def _refresh_if_due(state: ConnectionState) -> str | None:
     """Refresh an Instagram Login token that is due, so doctor checks the token commands will use."""
-    from igconnect.connections import get_connection
-    from igconnect.login.refresh import refresh_if_due
+    from igconnect.connections.refresh import refresh_if_due
+    from igconnect.connections.store import ConnectionStore
     from igconnect.secretstore import token_key
 
     result = refresh_if_due(state.runtime, state.connection)
-    state.connection = get_connection(state.runtime.document(), state.name)
+    state.connection = (
+        ConnectionStore(state.runtime.state.db).by_id(state.connection.id) or state.connection
+    )
     state.token = state.runtime.secret_store.get(token_key(state.connection.id)) or state.token
     return "refreshed" if result else None
 
 
 def _dead(state: ConnectionState, subcode: int | None, message: str, reason: str) -> Finding:
-    from igconnect.meta.errors import TOKEN_DEAD_REASONS
+    from igconnect.meta.errors import CHECKPOINT_SUBCODE, TOKEN_DEAD_REASONS
 
-    marked = _mark(state, broken_reason=reason)
+    marked = _mark(state, broken_reason=reason, may_recover=subcode == CHECKPOINT_SUBCODE)
     step = _DEAD_STEPS.get(subcode or 0, "Meta no longer accepts the token: log in again.")
     user = state.connection.user_name or state.name
     return failure(
@@ -109,26 +111,33 @@ def _dead(state: ConnectionState, subcode: int | None, message: str, reason: str
     )
 
 
-def _mark(state: ConnectionState, *, broken_reason: str | None) -> str | None:
-    """Record the verdict in the settings file (only when it changes); say what was done."""
-    from igconnect.connections import mark_broken, mark_ok
+def _mark(
+    state: ConnectionState, *, broken_reason: str | None, may_recover: bool = False
+) -> str | None:
+    """Record the verdict in the state store (only when it changes); say what was done. A
+    checkpoint (`may_recover`) is marked held, to be checked again, not broken for good."""
+    from igconnect.connections.model import STATUS_BROKEN, STATUS_CHECKPOINT
+    from igconnect.connections.store import ConnectionStore
 
     connection = state.connection
+    status = STATUS_CHECKPOINT if may_recover else STATUS_BROKEN
     try:
         if broken_reason is not None:
-            if connection.is_broken and connection.broken_reason == broken_reason:
-                return "already marked broken"
-            with state.runtime.edit() as doc:
-                mark_broken(doc, state.name, broken_reason)
-            connection.status, connection.broken_reason = "broken", broken_reason
-            return "marked broken"
-        if connection.is_broken:
-            with state.runtime.edit() as doc:
-                mark_ok(doc, state.name)
+            if connection.status == status and connection.broken_reason == broken_reason:
+                return f"already marked {status}"
+            with state.runtime.state.transaction() as db:
+                ConnectionStore(db).mark_broken(
+                    connection.id, broken_reason, may_recover=may_recover
+                )
+            connection.status, connection.broken_reason = status, broken_reason
+            return f"marked {status}"
+        with state.runtime.state.transaction() as db:
+            ConnectionStore(db).mark_ok(connection.id)  # confirmed now, broken before or not
+        if connection.status != "ok":
             connection.status, connection.broken_reason = "ok", None
             return "marked ok again"
     except IgconnectError as exc:
-        return f"could not update the settings file: {exc.message}"
+        return f"could not update the state store: {exc.message}"
     return None
 
 
@@ -358,6 +367,24 @@ def permissions(state: ConnectionState) -> Finding:
     return ok(f"all {len(required) + len(advised)} granted ({source})", **details)
 
 
+PAGE_FIELDS = "id,name,tasks,instagram_business_account{id,username}"
+
+
+def _focused_page(state: ConnectionState, client: Any) -> list[dict[str, Any]] | None:
+    """With --account, the one Page the store says links it: read alone, it costs one call
+    however many Pages the login has. None when the whole list must be read to find it."""
+    from igconnect.meta.errors import MetaApiError
+
+    page_id = state.focus.page_id if state.focus else None
+    if not page_id:
+        return None
+    try:
+        page = client.get(page_id, {"fields": PAGE_FIELDS})
+    except MetaApiError:
+        return None  # not visible to this login any more: look at all it can see
+    return [page] if isinstance(page, dict) and page.get("id") else None
+
+
 @check(
     "conn.pages",
     "Facebook Pages reachable",
@@ -371,12 +398,11 @@ def permissions(state: ConnectionState) -> Finding:
 def pages(state: ConnectionState) -> Finding:
     client = state.client()
     try:
-        state.pages = list(
-            client.paginate(
-                "me/accounts",
-                {"fields": "id,name,tasks,instagram_business_account{id,username}", "limit": 100},
+        state.pages = _focused_page(state, client)
+        if state.pages is None:
+            state.pages = list(
+                client.paginate("me/accounts", {"fields": PAGE_FIELDS, "limit": 100})
             )
-        )
     finally:
         client.close()
     summary = [

@@ -44,7 +44,8 @@ def settings_readable(env: EnvState) -> Finding:
     except ConfigError as exc:
         steps = [
             f"Open {path} in an editor and fix what the evidence names (it was left as it is).",
-            "Or move it away to start afresh; connections would then have to be added again.",
+            "Or move it away to start afresh: the settings go back to their defaults (connections "
+            "and trackers are in the state store and stay).",
         ]
         return failure(exc.message, steps, "igconnect config show", path=str(path))
     if not path.exists():
@@ -209,13 +210,14 @@ def secret_store_usable(env: EnvState) -> Finding:
     usual_fix="check the network, proxy and the endpoint settings (`igconnect config show`)",
 )
 def meta_reachable(env: EnvState) -> Finding:
-    from igconnect.connections import load_connections
     from igconnect.meta.errors import MetaApiError, MetaUnreachable, TransientError
 
     runtime = env.runtime
     endpoints = runtime.endpoints
     urls = [endpoints.graph_url]
-    providers = {c.provider for c in load_connections(runtime.document()).values()}
+    providers = {
+        r[0] for r in runtime.state.db.execute("SELECT DISTINCT provider FROM connections")
+    }
     if "instagram" in providers:
         urls.append(endpoints.instagram_graph_url)
     answered: dict[str, str] = {}

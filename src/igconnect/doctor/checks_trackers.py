@@ -2,7 +2,7 @@
 hashtag budget, trackers that the connection cannot reach, connections with no trackers.
 
 Load, high-volume sharing and the hashtag budget come from the trackers engineer's pure rules
-(`igconnect.tracker_rules.load_summary`), so doctor and `trackers list` agree; reachability is
+(`igconnect.trackers.rules.load_summary`), so doctor and `trackers list` agree; reachability is
 judged here from what Meta answers live, not from the stored account list.
 """
 
@@ -22,22 +22,23 @@ from igconnect.doctor.model import (
 from igconnect.doctor.state import ConnectionState
 
 if TYPE_CHECKING:
-    from igconnect.tracker_rules import ConnectionLoad
-    from igconnect.trackers import Tracker
+    from igconnect.trackers.model import Tracker
+    from igconnect.trackers.rules import ConnectionLoad
 
 HASHTAG_BUDGET = 30  # unique hashtags per Instagram account per rolling 7 days (Meta's limit)
 
 
 def _trackers(state: ConnectionState) -> list[Tracker]:
-    from igconnect.trackers import trackers_on
+    from igconnect.trackers.store import TrackerStore
 
-    return trackers_on(state.runtime.document(), state.name)
+    return TrackerStore(state.runtime.state.db).on(state.connection.id)
 
 
 def _load(state: ConnectionState) -> ConnectionLoad:
-    from igconnect.tracker_rules import load_summary
+    from igconnect.trackers.rules import Carrier, MemoryLookup, load_summary
 
-    summary = load_summary(_trackers(state), [state.connection], state.runtime.settings)
+    carrier = Carrier(state.connection, MemoryLookup(state.reach.accounts))
+    summary = load_summary(_trackers(state), [carrier], state.runtime.settings)
     return summary.connections[0]
 
 
@@ -120,7 +121,7 @@ def hashtags(state: ConnectionState) -> Finding:
             f"igconnect trackers assign {tags[0]} CONNECTION",
             hashtags=tags,
         )
-    accounts = len(state.connection.accounts)
+    accounts = state.connection.account_count
     budget = load.hashtag_budget
     if len(tags) > budget:
         return failure(

@@ -12,7 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 # The check modules register themselves in CHECKS when imported; the order here is the run order.
-from igconnect.doctor import checks_account, checks_connection, checks_env, checks_trackers
+from igconnect.doctor import (
+    checks_account,
+    checks_connection,
+    checks_env,
+    checks_export,
+    checks_trackers,
+)
 from igconnect.doctor.model import (
     BLOCKING,
     CHECKS,
@@ -37,10 +43,10 @@ from igconnect.errors import IgconnectError, NotFoundError
 from igconnect.redact import redact
 
 if TYPE_CHECKING:
-    from igconnect.connections import Connection
+    from igconnect.connections.model import Connection
     from igconnect.runtime import Runtime
 
-_ = (checks_env, checks_connection, checks_account, checks_trackers)
+_ = (checks_env, checks_export, checks_connection, checks_account, checks_trackers)
 MAX_ACCOUNT_WORKERS = 8
 _VERB = {
     FAILURE: "failed",
@@ -157,7 +163,6 @@ def _guarded(spec: CheckSpec, state: Any) -> Finding:
 
 def _discover(state: ConnectionState, account: str | None) -> list[AccountState]:
     """The blocks under a connection: live accounts and Pages, then expected ones not reached."""
-    connection = state.connection
     blocks: list[AccountState] = []
     live = state.live_accounts()
     if state.provider == "facebook" and state.pages is not None:
@@ -166,23 +171,23 @@ def _discover(state: ConnectionState, account: str | None) -> list[AccountState]
             if isinstance(ig, dict) and ig.get("id"):
                 ig_id = str(ig["id"])
                 blocks.append(
-                    AccountState(state, ig_id, ig.get("username"), page, connection.reaches(ig_id))
+                    AccountState(state, ig_id, ig.get("username"), page, state.reach.account(ig_id))
                 )
             else:
                 stored = next(
-                    (a for a in connection.accounts if a.page_id == str(page.get("id"))), None
+                    (a for a in state.reach.accounts if a.page_id == str(page.get("id"))), None
                 )
                 blocks.append(AccountState(state, None, None, page, stored))
     elif state.provider == "instagram" and state.me is not None and state.me.get("user_id"):
         ig_id = str(state.me["user_id"])
         blocks.append(
-            AccountState(state, ig_id, state.me.get("username"), None, connection.reaches(ig_id))
+            AccountState(state, ig_id, state.me.get("username"), None, state.reach.account(ig_id))
         )
     discovered = state.pages is not None or state.me is not None
     covered = {b.ig_id for b in blocks if b.ig_id} | {
         b.stored.id for b in blocks if b.stored is not None
     }
-    for stored in connection.accounts:
+    for stored in state.reach.accounts:
         if stored.id not in live and stored.id not in covered:
             if state.provider == "instagram" and discovered:
                 continue  # Instagram Login reaches exactly the account it logged in as
@@ -221,6 +226,7 @@ def _check_connection(
     account: str | None,
 ) -> ConnectionReport:
     state = ConnectionState(env, connection)
+    _expected_reach(state, account)
     results: dict[str, CheckResult] = {}
     shown = runner.scope(SCOPE_CONNECTION, connection.provider, state, results, env_results)
     report = ConnectionReport(
@@ -249,36 +255,49 @@ def _check_connection(
     return report
 
 
+def _expected_reach(state: ConnectionState, account: str | None) -> None:
+    """What the store says the connection reaches: everything, or with --account just that one
+    (so doctor looks at one Page, not at every Page of a login that reaches thousands)."""
+    from igconnect.connections.model import Reach
+    from igconnect.connections.store import ConnectionStore
+
+    store = ConnectionStore(state.runtime.state.db)
+    if account is None:
+        state.reach = store.reach(state.connection.id)
+        return
+    found = store.account(state.connection.id, account)
+    state.focus = found
+    state.reach = Reach([found] if found else [])
+
+
 def _select_connections(
     runtime: Runtime, connection: str | None, account: str | None
 ) -> list[Connection]:
-    from igconnect.connections import get_connection, load_connections
-    from igconnect.trackers import load_trackers
+    from igconnect.connections.model import normalise_username
+    from igconnect.connections.store import ConnectionStore
+    from igconnect.trackers.store import TrackerStore
 
-    doc = runtime.document()
+    store = ConnectionStore(runtime.state.db)
     if connection is not None:
-        return [get_connection(doc, connection)]
-    everything = list(load_connections(doc).values())
+        return [store.get(connection)]
     if account is None:
-        return everything
-    wanted = account.lstrip("@").lower()
-    trackers = load_trackers(doc)
-    tracker = trackers.get("@" + wanted)
-    chosen = [
-        c
-        for c in everything
-        if c.reaches(wanted) is not None or (tracker is not None and tracker.connection == c.name)
-    ]
+        return store.all()
+    wanted = normalise_username(account)
+    chosen = {c.name: c for c, _ in store.reaching(wanted)}
+    tracker = TrackerStore(runtime.state.db).find("@" + wanted)
+    if tracker is not None and tracker.connection is not None:
+        assigned = store.find(tracker.connection)
+        if assigned is not None:
+            chosen.setdefault(assigned.name, assigned)
     if not chosen:
-        known = sorted({a.username for c in everything for a in c.accounts})
         raise NotFoundError(
             "account",
             wanted,
-            known,
+            store.known_usernames(),
             hint="name the connection too (`igconnect doctor CONNECTION --account USERNAME`) to "
             "look for it live",
         )
-    return chosen
+    return [chosen[n] for n in sorted(chosen)]
 
 
 def run_doctor(

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from igconnect.connections.model import Reach
+
 if TYPE_CHECKING:
-    from igconnect.connections import Account, Connection
+    from igconnect.connections.model import Account, Connection
     from igconnect.meta.client import GraphClient
     from igconnect.meta.errors import Throttled
     from igconnect.runtime import Runtime
@@ -27,6 +29,8 @@ class EnvState:
 class ConnectionState:
     env: EnvState
     connection: Connection
+    reach: Reach = field(default_factory=Reach)  # what the store expects it to reach (or one)
+    focus: Account | None = None  # --account: the one stored account looked at
     token: str | None = None
     debug: dict[str, Any] | None = None  # debug_token's `data` (Facebook path)
     me: dict[str, Any] | None = None  # /me (Instagram path, or the Facebook fallback)
@@ -49,16 +53,9 @@ class ConnectionState:
     def client(self) -> GraphClient:
         """A new client acting as this connection (one per account: usage figures stay apart)."""
         assert self.token is not None
-        from igconnect.meta.client import auth_scheme
+        from igconnect.connections.clients import connection_client
 
-        runtime = self.runtime
-        return runtime.graph_client(
-            runtime.endpoints.api_url(self.provider),
-            token=self.token,
-            auth_scheme=auth_scheme(self.provider),
-            connection_name=self.name,
-            app_secret=self.env.app_secret,
-        )
+        return connection_client(self.runtime, self.connection, self.token)
 
     def granular_targets(self, scope: str) -> list[str] | None:
         """The ids a permission was limited to in the login dialog; None when not limited."""
@@ -89,7 +86,7 @@ class AccountState:
     ig_id: str | None = None
     username: str | None = None
     page: dict[str, Any] | None = None  # the live Page it is linked to (Facebook path)
-    stored: Account | None = None  # what the settings file expects, if anything
+    stored: Account | None = None  # what the state store expects, if anything
     stories: list[dict[str, Any]] | None = None
     throttled: Throttled | None = None
     _client: GraphClient | None = None

@@ -23,14 +23,16 @@ from igconnect.export import collector as col
 from igconnect.export.writer import FORMATS
 
 if TYPE_CHECKING:
-    from igconnect.connections import Connection
+    import sqlite3
+
+    from igconnect.connections.model import Connection
     from igconnect.export.archive import Archive
     from igconnect.meta.client import GraphClient
     from igconnect.runtime import Runtime
 
 log = logging.getLogger("igconnect.export")
 
-BREAKDOWN_MODES = ("auto", "now")
+BREAKDOWN_MODES = col.BREAKDOWN_MODES
 KNOWN_STORY_HORIZON = timedelta(hours=48)  # archive rows the collector needs about live stories
 
 
@@ -44,7 +46,7 @@ class ExportOptions:
     fetch: bool = True  # False: write from the archive only
     accounts: list[str] = field(default_factory=list)  # usernames (with or without @)
     connections: list[str] = field(default_factory=list)
-    breakdowns: str = "auto"  # auto: once per story at `export_breakdown_age_hours`; now: force
+    breakdowns: str = "auto"  # auto: at each story's final read; now: for every story; never
     clock: Callable[[], datetime] | None = None  # the time "now" (tests and the sandbox move it)
     on_planned: Callable[[int], None] | None = None  # how many accounts will be collected
     on_account: Callable[[AccountReport], None] | None = None  # each account as it finishes
@@ -77,6 +79,7 @@ class ExportResult:
     fetched: bool
     seconds: float
     broken_connections: list[str] = field(default_factory=list)
+    missed_final_reads: int = 0  # stories that expired since the last run without a final read
 
     @property
     def failed(self) -> list[AccountReport]:
@@ -121,68 +124,95 @@ class _Plan:
 
 
 def _plan(runtime: Runtime, options: ExportOptions) -> _Plan:
-    from igconnect.connections import load_connections
-    from igconnect.trackers import KIND_ACCOUNT, load_trackers
+    from igconnect.connections.model import normalise_username
+    from igconnect.connections.store import ConnectionStore
 
-    doc = runtime.document()
-    connections = load_connections(doc)
-    trackers = [t for t in load_trackers(doc).values() if t.kind == KIND_ACCOUNT]
+    db = runtime.state.db
+    connections = {c.name: c for c in ConnectionStore(db).all()}
     for name in options.connections:
         if name not in connections:
             raise NotFoundError(
                 "connection", name, connections, hint="run `igconnect connections list`"
             )
-    wanted = [a.lstrip("@").lower() for a in options.accounts]
-    for name in wanted:
-        if name not in {t.target for t in trackers}:
+    wanted = [normalise_username(a) for a in options.accounts]
+    rows = list(_account_trackers(db, wanted, options.connections))
+    missing = set(wanted) - {r["target"] for r in rows}
+    if missing:
+        name = sorted(missing)[0]
+        if options.connections:  # the tracker may exist on another connection
             raise NotFoundError(
                 "account tracker",
-                "@" + name,
-                ["@" + t.target for t in trackers],
-                hint="run `igconnect trackers list`, or add it with `igconnect trackers add @NAME`",
+                f"@{name} on {', '.join(options.connections)}",
+                [],
+                hint="run `igconnect trackers list` to see which connection carries it",
             )
-    selected = [
-        t
-        for t in trackers
-        if (not wanted or t.target in wanted)
-        and (not options.connections or t.connection in options.connections)
-    ]
+        known = [r[0] for r in db.execute("SELECT key FROM trackers WHERE kind = 'account'")]
+        raise NotFoundError(
+            "account tracker",
+            "@" + name,
+            known,
+            hint="run `igconnect trackers list`, or add it with `igconnect trackers add @NAME`",
+        )
     jobs: list[col.AccountJob] = []
     skipped: list[AccountReport] = []
     account_ids: list[str] = []
-    for tracker in selected:
-        connection = connections.get(tracker.connection or "")
+    for row in rows:
+        connection = connections.get(row["connection"] or "")
+        account_id = row["account_id"] or row["reached_id"]
+        target = row["target"]
         reason: str | None = None
-        account_id = tracker.account_id
-        if tracker.connection is None:
-            reason = f"no connection assigned (run `igconnect trackers assign @{tracker.target}`)"
-        elif connection is None:
-            reason = f"its connection '{tracker.connection}' no longer exists"
-        else:
-            reached = connection.reaches(tracker.target)
-            account_id = account_id or (reached.id if reached else None)
-            if connection.is_broken:
-                reason = (
-                    f"connection '{connection.name}' is broken"
-                    f" ({connection.broken_reason or 'token dead'}); run "
-                    f"`igconnect login --reconnect {connection.name}`"
-                )
-            elif account_id is None:
-                reason = f"connection '{connection.name}' does not reach @{tracker.target}"
+        if connection is None:
+            reason = (
+                f"no connection assigned (run `igconnect trackers assign @{target} CONNECTION`)"
+            )
+        elif connection.is_broken:
+            reason = (
+                f"connection '{connection.name}' is broken"
+                f" ({connection.broken_reason or 'token dead'}); run "
+                f"`igconnect login --reconnect {connection.name}`"
+            )
+        elif row["reached_id"] is None:
+            reason = f"connection '{connection.name}' does not reach @{target}"
         if account_id:
             account_ids.append(account_id)
         if reason is not None or connection is None or account_id is None:
             skipped.append(
-                AccountReport(
-                    tracker.connection, tracker.target, account_id, col.SKIPPED, reason, 0, 0
-                )
+                AccountReport(row["connection"], target, account_id, col.SKIPPED, reason, 0, 0)
             )
             continue
-        jobs.append(
-            col.AccountJob(connection.name, connection.provider, tracker.target, account_id)
-        )
+        jobs.append(col.AccountJob(connection.name, connection.provider, target, account_id))
     filtered = bool(options.accounts or options.connections)
     return _Plan(jobs, skipped, connections, account_ids if filtered else None)
+
+
+def _account_trackers(
+    db: sqlite3.Connection, usernames: list[str], connections: list[str]
+) -> Iterator[sqlite3.Row]:
+    """The account trackers to collect, each with its connection and the account it reaches."""
+    where = ["t.kind = 'account'"]
+    params: list[str] = []
+    if usernames:  # by key: the primary key's index finds them without a scan
+        where.append(f"t.key IN ({', '.join('?' * len(usernames))})")
+        params += ["@" + u for u in usernames]
+    if connections:
+        where.append(f"c.name IN ({', '.join('?' * len(connections))})")
+        params += connections
+    yield from db.execute(
+        f"""
+        SELECT t.target, t.account_id, c.name AS connection,
+               coalesce(by_id.account_id, by_name.account_id) AS reached_id
+        FROM trackers t
+        LEFT JOIN connections c ON c.id = t.connection_id
+        LEFT JOIN accounts by_id
+               ON by_id.connection_id = t.connection_id AND by_id.account_id = t.account_id
+        LEFT JOIN accounts by_name
+               ON by_name.username = t.target COLLATE NOCASE
+              AND by_name.connection_id = t.connection_id
+        WHERE {" AND ".join(where)}
+        ORDER BY t.key
+        """,
+        params,
+    )
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -215,9 +245,9 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
         reports: list[AccountReport] = []
         warnings: list[str] = []
         broken: list[str] = []
-        requests = 0
+        requests = missed = 0
         if options.fetch:
-            reports, requests, warnings, broken = _collect_all(
+            reports, requests, warnings, broken, missed = _collect_all(
                 runtime, options, plan, archive, clock
             )
         result = ExportResult(
@@ -231,7 +261,10 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
             fetched=options.fetch,
             seconds=0.0,
             broken_connections=broken,
+            missed_final_reads=missed,
         )
+        if missed:
+            log.info("warning: %d stories expired without a final read since the last run", missed)
         if result.exit_code != ExitCode.NOTHING_COLLECTED:
             result.rows = _write(archive, options, plan, out_path, fmt, settings, clock)
             result.output = str(out_path) if out_path else "-"
@@ -297,8 +330,12 @@ def _write(
     if since is None:
         days = settings.get("export_window_days")  # type: ignore[attr-defined]
         since = clock() - timedelta(days=days) if days else None
-    reader = archive.snapshot_rows if options.snapshots else archive.latest_rows
-    rows = reader(since=since, until=options.until, account_ids=plan.account_ids)
+    if options.snapshots:
+        rows = archive.snapshot_rows(since=since, until=options.until, account_ids=plan.account_ids)
+    else:
+        rows = archive.latest_rows(
+            since=since, until=options.until, account_ids=plan.account_ids, now=clock()
+        )
     # Derived columns (rates, sequences) follow the metric columns; see export/derived.py.
     rows = with_derived(
         archive.db,
@@ -317,16 +354,21 @@ def _collect_all(
     plan: _Plan,
     archive: Archive,
     clock: Callable[[], datetime],
-) -> tuple[list[AccountReport], int, list[str], list[str]]:
+) -> tuple[list[AccountReport], int, list[str], list[str], int]:
+    from igconnect.connections.clients import client_for
     from igconnect.meta.errors import TokenDead
 
     settings = runtime.settings
     version = settings.get("graph_version")
+    now = clock()
     run = col.RunContext(
         version=version,
-        breakdown_age=timedelta(hours=settings.get("export_breakdown_age_hours")),
-        force_breakdowns=options.breakdowns == "now",
+        interval=timedelta(minutes=settings.get("schedule_interval_minutes")),
+        breakdowns=options.breakdowns,
         clock=clock,
+        rejected=archive.metric_rejections(
+            now - timedelta(days=settings.get("metric_recheck_days"))
+        ),
     )
     reports: list[AccountReport] = list(plan.skipped)
     broken: list[str] = []
@@ -335,7 +377,6 @@ def _collect_all(
     clients: dict[str, GraphClient] = {}
     gates: dict[str, col.ConnectionGate] = {}
     jobs: list[col.AccountJob] = []
-    now = clock()
     for job in plan.jobs:
         pause = (
             archive.paused_until("app", now)
@@ -360,7 +401,7 @@ def _collect_all(
             gates[job.connection] = col.ConnectionGate()
             try:
                 # client_for refreshes a due Instagram Login token first.
-                clients[job.connection] = runtime.client_for(plan.connections[job.connection])
+                clients[job.connection] = client_for(runtime, plan.connections[job.connection])
             except SecretStoreError:
                 raise  # every connection needs the store: say so once, with its own exit code
             except TokenDead as exc:  # the refresh found the token dead
@@ -375,6 +416,8 @@ def _collect_all(
         options.on_planned(len(jobs))
     requests = 0
     run_id = archive.start_run(now)
+    # Before this run reads anything: what expired since the last one without its final read.
+    missed = archive.count_missed_finals(now)
     try:
         for outcome in _run_pool(
             jobs, run, clients, gates, archive, now, settings.get("export_concurrency")
@@ -389,11 +432,18 @@ def _collect_all(
                     observed_at=clock(),
                     stories=outcome.stories,
                 )
+            if outcome.hint is not None and outcome.account_id:
+                archive.save_collect_hint(outcome.account_id, outcome.hint, now)
             if outcome.pause_key and outcome.pause_until:
                 archive.pause(outcome.pause_key, outcome.pause_until, outcome.reason or "throttled")
             if outcome.token_dead and outcome.connection not in broken:
                 broken.append(outcome.connection)
-                _mark_broken(runtime, outcome.connection, outcome.reason or "token dead")
+                _mark_broken(
+                    runtime,
+                    outcome.connection,
+                    outcome.reason or "token dead",
+                    may_recover=outcome.checkpoint,
+                )
             report = AccountReport(
                 outcome.connection,
                 outcome.username,
@@ -411,9 +461,14 @@ def _collect_all(
             requests += client.request_count
             client.close()
     collected = sum(1 for r in reports if r.ok)
-    archive.finish_run(run_id, clock(), f"{collected}/{len(reports)} accounts", requests)
+    _cleared_checkpoints(runtime, plan, reports, broken)
+    if run.newly_rejected:
+        archive.reject_metrics(run.newly_rejected, now)
+    archive.finish_run(
+        run_id, clock(), f"{collected}/{len(reports)} accounts", requests, missed_final=missed
+    )
     runtime.warnings.extend(run.warnings)
-    return reports, requests, run.warnings, broken
+    return reports, requests, run.warnings, broken, missed
 
 
 def _run_pool(
@@ -447,6 +502,7 @@ def _run_pool(
                 if job is None:
                     break
                 job.known = archive.known_stories(job.account_id, now - KNOWN_STORY_HORIZON)
+                job.hint = archive.collect_hint(job.account_id, now)
                 pending.add(pool.submit(task, job))
             if not pending:
                 return
@@ -455,14 +511,37 @@ def _run_pool(
                 yield future.result()
 
 
-def _mark_broken(runtime: Runtime, name: str, reason: str) -> None:
-    from igconnect.connections import mark_broken
+def _mark_broken(runtime: Runtime, name: str, reason: str, *, may_recover: bool = False) -> None:
+    """Record a dead token; one held by a security checkpoint (190/459) is only marked held, so
+    the next run tries it again instead of skipping it."""
+    from igconnect.connections.store import ConnectionStore
 
     try:
-        with runtime.edit() as doc:
-            mark_broken(doc, name, reason)
+        with runtime.state.transaction() as db:
+            store = ConnectionStore(db)
+            connection = store.find(name)
+            if connection is not None:
+                store.mark_broken(connection.id, reason, may_recover=may_recover)
     except IgconnectError as exc:  # the run goes on; the summary still names the connection
         log.warning("could not mark connection %s broken: %s", name, exc)
+
+
+def _cleared_checkpoints(
+    runtime: Runtime, plan: _Plan, reports: list[AccountReport], broken: list[str]
+) -> None:
+    """A connection held by a checkpoint that worked again this run is ok again."""
+    from igconnect.connections.model import STATUS_CHECKPOINT
+    from igconnect.connections.store import ConnectionStore
+
+    worked = {r.connection for r in reports if r.ok} - set(broken)
+    held = [c for c in plan.connections.values() if c.status == STATUS_CHECKPOINT]
+    cleared = [c for c in held if c.name in worked]
+    if not cleared:
+        return
+    with runtime.state.transaction() as db:
+        for connection in cleared:
+            ConnectionStore(db).mark_ok(connection.id)
+            log.info("connection %s works again: its checkpoint was cleared", connection.name)
 
 
 def _notify(options: ExportOptions, report: AccountReport) -> None:

@@ -28,6 +28,7 @@ FIXED_COLUMNS = (
     "api_version",
     "status",
     "reason",
+    "value_source",
 )
 FORMATS = ("csv", "jsonl")
 

@@ -15,31 +15,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
-from igconnect.connections import (
-    Connection,
-    derive_name,
-    find_owner,
-    get_connection,
-    load_connections,
-    save_connection,
-    validate_name,
-)
+from igconnect.connections.clients import login_provider
+from igconnect.connections.discovery import reach_of
+from igconnect.connections.model import Connection, Reach, derive_name, validate_name
+from igconnect.connections.store import ConnectionStore
 from igconnect.errors import ConflictError, IgconnectError, LoginFailed, UsageError
 from igconnect.login import pages
 from igconnect.login.callback_server import CallbackServer
-from igconnect.login.discovered import stored_accounts, stored_pages
 from igconnect.meta.oauth import (
     FACEBOOK,
     INSTAGRAM,
     REQUIRED_SCOPES,
-    Discovery,
     Identity,
     LoginProvider,
     TokenGrant,
     TokenInspection,
     new_pkce,
     new_state,
-    provider_for,
 )
 from igconnect.redact import redact, remember_secret
 from igconnect.secretstore import token_key
@@ -65,6 +57,7 @@ class LoginOptions:
 @dataclass
 class LoginResult:
     connection: Connection
+    reach: Reach
     reconnected: bool
     missing: list[str] = field(default_factory=list)  # one line per thing not in place
     replaced_user: str | None = None  # --reconnect --force with a different Meta user
@@ -113,10 +106,8 @@ def run_login(
     target, provider_name = _resolve_target(runtime, options)
     if options.name and not target:
         validate_name(options.name)
-        if options.name in load_connections(runtime.document()):
+        if ConnectionStore(runtime.state.db).find(options.name) is not None:
             raise _name_clash(options.name)
-    app_id = runtime.app_id()
-    app_secret = runtime.app_secret()
     store = runtime.secret_store
     store.check()  # fail before the browser, not after the user has logged in
     settings = runtime.settings
@@ -124,7 +115,7 @@ def run_login(
     timeout = options.timeout or settings.get("login_timeout")
     state = new_state()
     pkce = new_pkce() if settings.get("login_pkce") else None
-    provider = provider_for(runtime, provider_name, app_id, app_secret)
+    provider = login_provider(runtime, provider_name)
     rerequest = bool(target and target.scopes_declined)
     config_id = settings.get("facebook_config_id") if provider_name == FACEBOOK else None
 
@@ -145,7 +136,7 @@ def run_login(
         server.finish(
             pages.success_page(
                 result.connection.name,
-                [a.username for a in result.connection.accounts],
+                [a.username for a in result.reach.accounts],
                 result.missing,
             )
         )
@@ -160,7 +151,7 @@ def _resolve_target(runtime: Runtime, options: LoginOptions) -> tuple[Connection
         )
     if not options.reconnect:
         return None, options.provider or FACEBOOK
-    target = get_connection(runtime.document(), options.reconnect)
+    target = ConnectionStore(runtime.state.db).get(options.reconnect)
     if options.provider and options.provider != target.provider:
         raise UsageError(
             f"connection '{target.name}' uses {target.provider.capitalize()} Login, not "
@@ -264,11 +255,12 @@ def _complete(
         )
     token = grant.access_token
     identity = provider.identity(token)
-    discovery = provider.discover(token, identity)
+
+    reach = reach_of(provider.discover(token, identity))
     granted = [s for s in inspection.scopes if s]
     declined = provider.declined_scopes(token, granted)
 
-    doc = runtime.document()
+    connections = ConnectionStore(runtime.state.db)
     replaced_user = None
     if target is not None:
         if identity.user_id != target.user_id:
@@ -283,24 +275,23 @@ def _complete(
             replaced_user = f"{target.user_name} ({target.user_id})"
         name = target.name
     else:
-        owner = find_owner(
-            doc, user_id=identity.user_id, account_ids={a.id for a in discovery.accounts}
-        )
+        owner = next(iter(connections.of_user(provider.name, identity.user_id)), None)
         if owner is not None:
             raise _already_connected(owner, identity)
         name = options.name or derive_name(identity.name)
         validate_name(name)
-        if name in load_connections(doc):
+        if connections.find(name) is not None:
             raise _name_clash(name)
 
     connection = _build_connection(
-        name, provider.name, identity, discovery, inspection, grant, granted, declined, target
+        name, provider.name, identity, inspection, grant, granted, declined, target
     )
-    store_description = _store(runtime, connection, token, target)
+    store_description = _store(runtime, connection, reach, token, target)
     return LoginResult(
         connection=connection,
+        reach=reach,
         reconnected=target is not None,
-        missing=missing_items(connection),
+        missing=missing_items(connection, reach),
         replaced_user=replaced_user,
         secret_store=store_description,
     )
@@ -312,9 +303,10 @@ def _who(provider: str) -> str:
 
 def _already_connected(owner: Connection, identity: Identity) -> ConflictError:
     return ConflictError(
-        f"{identity.name} is already connected as '{owner.name}'",
-        hint=f"renew it with `igconnect login --reconnect {owner.name}`; to add a different account, "
-        "log out of Facebook/Instagram in the browser or use a private window, then log in again",
+        f"{identity.name} ({identity.user_id}) is already connected as '{owner.name}'",
+        hint=f"renew it with `igconnect login --reconnect {owner.name}`; to connect another "
+        "person, log out of Facebook/Instagram in the browser or use a private window, then log "
+        "in again",
     )
 
 
@@ -329,7 +321,6 @@ def _build_connection(
     name: str,
     provider: str,
     identity: Identity,
-    discovery: Discovery,
     inspection: TokenInspection,
     grant: TokenGrant,
     granted: list[str],
@@ -342,14 +333,13 @@ def _build_connection(
         provider=provider,
         user_id=identity.user_id,
         user_name=identity.name,
-        accounts=stored_accounts(discovery),
-        pages=stored_pages(discovery),
         scopes_granted=sorted(set(granted)),
         scopes_declined=sorted(set(declined)),
         granular_scopes=dict(inspection.granular_targets),
         token_expires_at=inspection.expires_at or grant.expires_at,
         data_access_expires_at=inspection.data_access_expires_at,
         created_at=now,
+        checked_at=now,
     )
     if target is not None:  # a reconnect keeps the id (token key) and the creation time
         connection.id = target.id
@@ -358,28 +348,29 @@ def _build_connection(
     return connection
 
 
-def _store(runtime: Runtime, connection: Connection, token: str, target: Connection | None) -> str:
-    """Token first, then metadata; on any failure or Ctrl-C, take back what was stored."""
+def _store(
+    runtime: Runtime, connection: Connection, reach: Reach, token: str, target: Connection | None
+) -> str:
+    """Token first, then the connection; on any failure or Ctrl-C, take back what was stored."""
     store = runtime.secret_store
     key = token_key(connection.id)
     previous = store.get(key) if target is not None else None
     remember_secret(token)
     store.set(key, token)
     try:
-        with runtime.edit() as doc:
-            current = load_connections(doc)
+        with runtime.state.transaction() as db:
+            connections = ConnectionStore(db)
             if target is None:
-                if connection.name in current:  # created meanwhile by another process
-                    raise _name_clash(connection.name)
+                connections.add(connection, reach)  # refuses a name taken meanwhile
             else:
-                by_id = {c.id: c for c in current.values()}
-                if connection.id not in by_id:
+                current = connections.by_id(connection.id)
+                if current is None:
                     raise ConflictError(
                         f"connection '{target.name}' was removed while logging in; nothing was kept",
                         hint="run `igconnect login` to add it again",
                     )
-                connection.name = by_id[connection.id].name  # renamed meanwhile: keep the new name
-            save_connection(doc, connection)
+                connection.name = current.name  # renamed meanwhile: keep the new name
+                connections.save(connection, reach)
     except BaseException:
         if previous is not None:
             store.set(key, previous)
@@ -389,22 +380,22 @@ def _store(runtime: Runtime, connection: Connection, token: str, target: Connect
     return store.description
 
 
-def missing_items(connection: Connection) -> list[str]:
+def missing_items(connection: Connection, reach: Reach) -> list[str]:
     """One line per thing that stops story collection on this connection."""
     lines = []
     for scope in connection.scopes_declined:
         if scope in REQUIRED_SCOPES.get(connection.provider, ()) or scope == "business_management":
             lines.append(f"permission {scope} was declined")
     if connection.provider == FACEBOOK:
-        if not connection.pages:
+        if not reach.pages:
             lines.append("no Facebook Page was shared with the app (none managed, or none picked)")
-        for page in connection.pages:
+        for page in reach.pages:
             if not page.instagram_account_id:
                 lines.append(
                     f"Page '{page.name}' has no linked Instagram professional account (or the link "
                     "is not confirmed)"
                 )
-    elif not connection.accounts:
+    elif not reach.accounts:
         lines.append("no Instagram professional account came back")
     return lines
 

@@ -58,6 +58,10 @@ def appsecret_proof(token: str, app_secret: str, at: int) -> str:
     return hmac.new(app_secret.encode(), f"{token}|{at}".encode(), hashlib.sha256).hexdigest()
 
 
+# What builds a GraphClient for a host: `(base_url, *, token=, auth_scheme=, app_secret=)`.
+ClientFactory = Callable[..., "GraphClient"]
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """One answer of a batch request: a body, or the error it carried, or neither if it timed out."""

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
 
-from igconnect.settings import Settings
+
+class _Settings(Protocol):
+    def get(self, key: str) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -17,7 +20,7 @@ class Endpoints:
     version: str
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Endpoints:
+    def from_settings(cls, settings: _Settings) -> Endpoints:
         return cls(
             graph_url=settings.get("graph_url"),
             facebook_url=settings.get("facebook_url"),

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from igconnect.errors import LoginFailed
-from igconnect.meta.errors import MetaApiError
+from igconnect.meta.errors import MetaApiError, MetaUnreachable
 from igconnect.redact import remember_secret
 
 if TYPE_CHECKING:
-    from igconnect.meta.client import GraphClient
-    from igconnect.runtime import Runtime
+    from igconnect.meta.client import ClientFactory, GraphClient
+    from igconnect.meta.endpoints import Endpoints
 
 FACEBOOK = "facebook"
 INSTAGRAM = "instagram"
@@ -173,17 +173,19 @@ class LoginProvider(ABC):
     default_scopes: tuple[str, ...] = ()
     rerequest_param: tuple[str, str]  # the dialog parameter that asks again for what was declined
 
-    def __init__(self, runtime: Runtime, app_id: str, app_secret: str) -> None:
-        self.runtime = runtime
+    def __init__(
+        self, endpoints: Endpoints, app_id: str, app_secret: str, new_client: ClientFactory
+    ) -> None:
+        self.endpoints = endpoints
         self.app_id = app_id
         self.app_secret = app_secret
+        self.new_client = new_client
         remember_secret(app_secret)
-        self.endpoints = runtime.endpoints
 
     def client(self, base_url: str, token: str | None = None) -> GraphClient:
         from igconnect.meta.client import auth_scheme
 
-        return self.runtime.graph_client(
+        return self.new_client(
             base_url,
             token=token,
             auth_scheme=auth_scheme(self.name),
@@ -264,13 +266,19 @@ class LoginProvider(ABC):
         return params
 
     def _token_answer(
-        self, base_url: str, path: str, params: dict[str, str], *, versioned: bool = True
+        self,
+        base_url: str,
+        path: str,
+        params: dict[str, str],
+        *,
+        versioned: bool = True,
+        retry: bool = True,
     ) -> tuple[Any, datetime]:
         """GET a token endpoint as the app (no user token), and when it was asked: `expires_in`
         counts from then."""
         asked_at = datetime.now(UTC)
         with self.client(base_url) as client:
-            body = client.get(path, params, versioned=versioned, authenticated=False)
+            body = client.get(path, params, versioned=versioned, authenticated=False, retry=retry)
         return body, asked_at
 
 
@@ -289,7 +297,13 @@ class FacebookLogin(LoginProvider):
 
     def exchange_code(self, code: str, redirect_uri: str, pkce: Pkce | None) -> TokenGrant:
         params = self._code_params(code, redirect_uri, pkce)
-        body, asked_at = self._token_answer(self.endpoints.graph_url, "oauth/access_token", params)
+        try:
+            # Sent once: a code is single-use, so a retry after a lost answer can only fail.
+            body, asked_at = self._token_answer(
+                self.endpoints.graph_url, "oauth/access_token", params, retry=False
+            )
+        except MetaUnreachable as exc:
+            raise _exchange_lost(exc) from None
         return _grant(body, asked_at, "code exchange")
 
     def long_lived(self, short: TokenGrant) -> TokenGrant:
@@ -309,7 +323,7 @@ class FacebookLogin(LoginProvider):
         app_token = f"{self.app_id}|{self.app_secret}"
         remember_secret(app_token)
         # The app token authenticates the call; no appsecret_proof for it.
-        with self.runtime.graph_client(self.endpoints.graph_url, token=app_token) as client:
+        with self.new_client(self.endpoints.graph_url, token=app_token) as client:
             body = client.get("debug_token", {"input_token": token})
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, dict):
@@ -394,8 +408,11 @@ class InstagramLogin(LoginProvider):
         form = self._code_params(code, redirect_uri, pkce, grant_type="authorization_code")
         now = datetime.now(UTC)
         # A POST, sent once: an OAuth code must not be sent twice.
-        with self.client(self.endpoints.instagram_api_url) as client:
-            body = client.post("oauth/access_token", form, versioned=False, authenticated=False)
+        try:
+            with self.client(self.endpoints.instagram_api_url) as client:
+                body = client.post("oauth/access_token", form, versioned=False, authenticated=False)
+        except MetaUnreachable as exc:
+            raise _exchange_lost(exc) from None
         # Documented as {"data": [{...}]}; some answers are flat.
         entry = body
         if isinstance(body, dict) and isinstance(body.get("data"), list) and body["data"]:
@@ -475,6 +492,14 @@ class InstagramLogin(LoginProvider):
         )
 
 
+def _exchange_lost(exc: MetaUnreachable) -> LoginFailed:
+    return LoginFailed(
+        f"Meta's answer to the code exchange was lost ({exc.message}); the code can be used only "
+        "once, so it was not sent again",
+        hint="log in again (`igconnect login`, or `--reconnect NAME` for an existing connection)",
+    )
+
+
 def _permissions(body: Any) -> list[str]:
     raw = body.get("permissions") if isinstance(body, dict) else None
     if isinstance(raw, str):
@@ -484,7 +509,8 @@ def _permissions(body: Any) -> list[str]:
     return []
 
 
-def provider_for(runtime: Runtime, name: str, app_id: str, app_secret: str) -> LoginProvider:
-    if name == INSTAGRAM:
-        return InstagramLogin(runtime, app_id, app_secret)
-    return FacebookLogin(runtime, app_id, app_secret)
+def provider_for(
+    name: str, endpoints: Endpoints, app_id: str, app_secret: str, new_client: ClientFactory
+) -> LoginProvider:
+    provider = InstagramLogin if name == INSTAGRAM else FacebookLogin
+    return provider(endpoints, app_id, app_secret, new_client)

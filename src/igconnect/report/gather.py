@@ -98,7 +98,7 @@ def account_figures(
 
     rows = with_derived(
         archive.db,
-        archive.latest_rows(since=since, until=until, account_ids=[ref.account_id]),
+        archive.latest_rows(since=since, until=until, account_ids=[ref.account_id], now=now),
         since=since,
         until=until,
         account_ids=[ref.account_id],

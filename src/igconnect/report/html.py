@@ -25,8 +25,8 @@ MISSING = "—"
 LOGO_LIMIT = 2 * 1024 * 1024
 SOURCE_TEXT = {
     LIVE: "live: the story is still up and its numbers still move",
-    LAST_SEEN: "last seen: the last values read; the story expired before a final read",
-    NONE: "none: Meta gave no values",
+    LAST_SEEN: "last seen: the story expired without a final read; the numbers may be low",
+    NONE: "none: Meta never gave insights (fewer than 5 viewers, or every read failed)",
 }
 
 CSS = """

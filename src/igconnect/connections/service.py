@@ -6,25 +6,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from igconnect.connections import (
-    Connection,
-    get_connection,
-    load_connections,
-    mark_ok,
-    remove_connection,
-    rename_connection,
-    save_connection,
-)
+from igconnect.connections.clients import login_provider
+from igconnect.connections.discovery import reach_of
+from igconnect.connections.model import Connection, Reach
+from igconnect.connections.store import ConnectionStore
+from igconnect.connections.tokens import read_token
 from igconnect.errors import AuthError, ConflictError, IgconnectError, NetworkError
-from igconnect.login.discovered import stored_accounts, stored_pages
 from igconnect.meta.errors import MetaApiError, TokenDead
-from igconnect.meta.oauth import FACEBOOK, INSTAGRAM, FacebookLogin, provider_for
+from igconnect.meta.oauth import FACEBOOK, INSTAGRAM, FacebookLogin
 from igconnect.redact import mask
 from igconnect.secretstore import token_key
-from igconnect.trackers import save_tracker, trackers_on
+from igconnect.timestamps import iso_z
+from igconnect.trackers.store import Load, TrackerStore
 
 if TYPE_CHECKING:
     from igconnect.runtime import Runtime
+
+_NO_LOAD = Load()
 
 # Keys of `connections list --json`: pinned by a test, change only additively.
 SUMMARY_KEYS = (
@@ -47,6 +45,7 @@ SUMMARY_KEYS = (
 @dataclass
 class ConnectionSummary:
     connection: Connection
+    usernames: list[str]
     trackers: int
     secret_store: str
     token_days_left: float | None
@@ -59,13 +58,13 @@ class ConnectionSummary:
             "provider": c.provider,
             "user_id": c.user_id,
             "user_name": c.user_name,
-            "accounts": [a.username for a in c.accounts],
+            "accounts": self.usernames,
             "trackers": self.trackers,
             "status": c.status,
             "broken_reason": c.broken_reason,
-            "token_expires_at": _iso(c.token_expires_at),
+            "token_expires_at": iso_z(c.token_expires_at),
             "token_days_left": _days(self.token_days_left),
-            "data_access_expires_at": _iso(c.data_access_expires_at),
+            "data_access_expires_at": iso_z(c.data_access_expires_at),
             "data_access_days_left": _days(self.data_access_days_left),
             "secret_store": self.secret_store,
         }
@@ -74,6 +73,7 @@ class ConnectionSummary:
 @dataclass
 class ConnectionDetails:
     summary: ConnectionSummary
+    reach: Reach
     token: str  # masked
     trackers: list[str] = field(default_factory=list)
 
@@ -95,7 +95,7 @@ class ConnectionDetails:
                         "tasks": p.tasks,
                         "instagram_account_id": p.instagram_account_id,
                     }
-                    for p in c.pages
+                    for p in self.reach.pages
                 ],
                 "account_details": [
                     {
@@ -105,18 +105,14 @@ class ConnectionDetails:
                         "page_name": a.page_name,
                         "account_type": a.account_type,
                     }
-                    for a in c.accounts
+                    for a in self.reach.accounts
                 ],
-                "created_at": _iso(c.created_at),
-                "renewed_at": _iso(c.renewed_at),
-                "broken_at": _iso(c.broken_at),
+                "created_at": iso_z(c.created_at),
+                "renewed_at": iso_z(c.renewed_at),
+                "broken_at": iso_z(c.broken_at),
             }
         )
         return data
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def _days(value: float | None) -> float | None:
@@ -134,13 +130,23 @@ def _store_description(runtime: Runtime) -> str:
 
 
 def summarize(
-    runtime: Runtime, connection: Connection, *, store: str | None = None
+    runtime: Runtime,
+    connection: Connection,
+    *,
+    store: str | None = None,
+    usernames: list[str] | None = None,
+    trackers: int | None = None,
 ) -> ConnectionSummary:
-    doc = runtime.document()
+    db = runtime.state.db
     now = datetime.now(UTC)
+    if usernames is None:
+        usernames = [a.username for a in ConnectionStore(db).reach(connection.id).accounts]
+    if trackers is None:
+        trackers = TrackerStore(db).loads([connection.id]).get(connection.id, _NO_LOAD).count
     return ConnectionSummary(
         connection=connection,
-        trackers=len(trackers_on(doc, connection.name)),
+        usernames=usernames,
+        trackers=trackers,
         secret_store=store if store is not None else _store_description(runtime),
         token_days_left=connection.days_left(connection.token_expires_at, now),
         data_access_days_left=connection.days_left(connection.data_access_expires_at, now),
@@ -171,32 +177,48 @@ def expiry_warnings(runtime: Runtime, summary: ConnectionSummary) -> list[str]:
 
 def list_connections(runtime: Runtime) -> list[ConnectionSummary]:
     store = _store_description(runtime)
-    summaries = [
-        summarize(runtime, c, store=store) for c in load_connections(runtime.document()).values()
-    ]
+    with runtime.state.snapshot() as db:
+        connections = ConnectionStore(db)
+        usernames = connections.usernames_by_connection()
+        loads = TrackerStore(db).loads()
+        summaries = [
+            summarize(
+                runtime,
+                c,
+                store=store,
+                usernames=usernames.get(c.id, []),
+                trackers=loads.get(c.id, _NO_LOAD).count,
+            )
+            for c in connections.all()
+        ]
     for summary in summaries:
         runtime.warnings.extend(expiry_warnings(runtime, summary))
     return summaries
 
 
 def show_connection(runtime: Runtime, name: str) -> ConnectionDetails:
-    connection = get_connection(runtime.document(), name)
-    summary = summarize(runtime, connection)
+    with runtime.state.snapshot() as db:
+        connection = ConnectionStore(db).get(name)
+        reach = ConnectionStore(db).reach(connection.id)
+        trackers = [t.key for t in TrackerStore(db).on(connection.id)]
+    summary = summarize(
+        runtime,
+        connection,
+        usernames=[a.username for a in reach.accounts],
+        trackers=len(trackers),
+    )
     try:
         token = mask(runtime.secret_store.get(token_key(connection.id)))
     except IgconnectError as exc:
         token = f"unavailable: {exc.message}"
     runtime.warnings.extend(expiry_warnings(runtime, summary))
-    trackers = [t.key for t in trackers_on(runtime.document(), name)]
-    return ConnectionDetails(summary=summary, token=token, trackers=trackers)
+    return ConnectionDetails(summary=summary, reach=reach, token=token, trackers=trackers)
 
 
 def rename(runtime: Runtime, old: str, new: str) -> Connection:
-    """Rename a connection; its trackers and usage history follow, the token stays under its id."""
-    with runtime.edit() as doc:
-        connection = rename_connection(doc, old, new)
-    runtime.usage_log.rename(old, new)
-    return connection
+    """Rename a connection; its trackers, usage and token follow (they refer to its id)."""
+    with runtime.state.transaction() as db:
+        return ConnectionStore(db).rename(old, new)
 
 
 @dataclass
@@ -217,13 +239,13 @@ class RefreshOutcome:
 
 def refresh_connections(runtime: Runtime, name: str | None = None) -> list[RefreshOutcome]:
     """Renew what can be renewed and re-read each connection's accounts, scopes and expiry."""
-    doc = runtime.document()
-    targets = [get_connection(doc, name)] if name else list(load_connections(doc).values())
+    store = ConnectionStore(runtime.state.db)
+    targets = [store.get(name)] if name else store.all()
     return [_refresh_one(runtime, c) for c in targets]
 
 
 def _refresh_one(runtime: Runtime, connection: Connection) -> RefreshOutcome:
-    from igconnect.login.refresh import MIN_AGE, issued_at, refresh_token
+    from igconnect.connections.refresh import MIN_AGE, issued_at, refresh_token
 
     def outcome(action: str, message: str) -> RefreshOutcome:
         return RefreshOutcome(connection.name, connection.provider, action, message)
@@ -237,9 +259,8 @@ def _refresh_one(runtime: Runtime, connection: Connection) -> RefreshOutcome:
                 renewed = "token renewed for 60 days; "
             else:
                 renewed = "token under 24 hours old, not renewed yet; "
-        token = runtime.token_for(connection)
-        app_secret = _app_secret_or_empty(runtime)
-        provider = provider_for(runtime, connection.provider, runtime.app_id(), app_secret)
+        token = read_token(runtime.secret_store, connection)
+        provider = login_provider(runtime, connection.provider)
         if isinstance(provider, FacebookLogin):
             info = provider.debug_token(token)
             if not info.is_valid:
@@ -253,44 +274,30 @@ def _refresh_one(runtime: Runtime, connection: Connection) -> RefreshOutcome:
             connection.scopes_granted = sorted(set(info.scopes))
             connection.granular_scopes = dict(info.granular_targets)
         identity = provider.identity(token)
-        discovery = provider.discover(token, identity)
-        _apply_discovery(connection, discovery)
+        reach = reach_of(provider.discover(token, identity))
         connection.user_name = identity.name or connection.user_name
-        with runtime.edit() as doc:
-            if connection.name in load_connections(doc):
-                save_connection(doc, connection)
-                mark_ok(doc, connection.name)
+        with runtime.state.transaction() as db:
+            store = ConnectionStore(db)
+            current = store.by_id(connection.id)
+            if current is not None:
+                connection.name = current.name  # renamed meanwhile: keep the new name
+                if connection.provider == INSTAGRAM:
+                    reach.pages = store.reach(connection.id).pages
+                store.save(connection, reach)
+                store.mark_ok(connection.id, now)
         connection.status, connection.broken_reason, connection.broken_at = "ok", None, None
         return outcome(
             "refreshed" if "renewed for" in renewed else "checked",
-            f"{renewed}{len(connection.accounts)} account(s) reachable",
+            f"{renewed}{len(reach.accounts)} account(s) reachable",
         )
     except TokenDead as exc:
-        from igconnect.connections import mark_broken
-
-        with runtime.edit() as doc:
-            if connection.name in load_connections(doc):
-                mark_broken(doc, connection.name, exc.reason)
+        with runtime.state.transaction() as db:
+            ConnectionStore(db).mark_broken(connection.id, exc.reason, now)
         return outcome(
             "broken", f"{exc.reason}: run `igconnect login --reconnect {connection.name}`"
         )
     except (MetaApiError, NetworkError, AuthError) as exc:
         return outcome("failed", exc.message + (f" — {exc.hint}" if exc.hint else ""))
-
-
-def _app_secret_or_empty(runtime: Runtime) -> str:
-    from igconnect.errors import ConfigError
-
-    try:
-        return runtime.app_secret()
-    except ConfigError:
-        return ""
-
-
-def _apply_discovery(connection: Connection, discovery: Any) -> None:
-    connection.accounts = stored_accounts(discovery)
-    if connection.provider == FACEBOOK:
-        connection.pages = stored_pages(discovery)
 
 
 @dataclass
@@ -302,31 +309,35 @@ class LogoutResult:
 
 
 def logout(
-    runtime: Runtime, name: str, *, revoke: bool = False, force: bool = False
+    runtime: Runtime,
+    name: str,
+    *,
+    revoke: bool = False,
+    force: bool = False,
+    dry_run: bool = False,
 ) -> LogoutResult:
-    """Remove a connection's token and metadata (after revoking the app on Meta's side if asked)."""
-    doc = runtime.document()
-    connection = get_connection(doc, name)
-    _refuse_with_trackers(doc, name, force)
+    """Remove a connection's token and metadata (after revoking the app on Meta's side if asked).
+    `dry_run`: say what would happen (the trackers it would unassign), change nothing."""
+    connection = ConnectionStore(runtime.state.db).get(name)
+    assigned = TrackerStore(runtime.state.db).on(connection.id)
+    _refuse_with_trackers(assigned, name, force)
+    if dry_run:
+        return LogoutResult(name=name, unassigned=[t.key for t in assigned], revoked=False)
     store = runtime.secret_store
     store.check()  # a store we cannot reach would leave the token behind: stop before changing anything
     result = LogoutResult(name=name)
     if revoke:
         _revoke(runtime, connection, result)
-    with runtime.edit() as doc:
-        _refuse_with_trackers(doc, name, force)  # again under the lock
-        for tracker in trackers_on(doc, name):
-            tracker.connection = None
-            save_tracker(doc, tracker)
-            result.unassigned.append(tracker.key)
-        remove_connection(doc, name)
+    with runtime.state.transaction() as db:
+        trackers = TrackerStore(db)
+        _refuse_with_trackers(trackers.on(connection.id), name, force)  # again, in the transaction
+        result.unassigned = trackers.unassign_all(connection.id)
+        ConnectionStore(db).remove(connection.id)
     store.delete(token_key(connection.id))
-    runtime.usage_log.forget(name)
     return result
 
 
-def _refuse_with_trackers(doc: Any, name: str, force: bool) -> None:
-    assigned = trackers_on(doc, name)
+def _refuse_with_trackers(assigned: list[Any], name: str, force: bool) -> None:
     if assigned and not force:
         keys = ", ".join(t.key for t in assigned[:5]) + (" …" if len(assigned) > 5 else "")
         raise ConflictError(
@@ -344,11 +355,8 @@ def _revoke(runtime: Runtime, connection: Connection, result: LogoutResult) -> N
         )
         return
     try:
-        token = runtime.token_for(connection)
-        provider = provider_for(
-            runtime, connection.provider, runtime.app_id(), _app_secret_or_empty(runtime)
-        )
-        provider.revoke(token)
+        token = read_token(runtime.secret_store, connection)
+        login_provider(runtime, connection.provider).revoke(token)
         result.revoked = True
     except (MetaApiError, NetworkError, AuthError) as exc:
         # A dead token cannot revoke anything; the local removal still goes ahead.

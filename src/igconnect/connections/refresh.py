@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from igconnect.connections import Connection, load_connections, mark_broken, save_connection
+from igconnect.connections.model import STATUS_BROKEN, Connection
+from igconnect.connections.store import ConnectionStore
+from igconnect.connections.tokens import read_token
 from igconnect.errors import NetworkError
 from igconnect.meta.errors import MetaApiError, TokenDead
 from igconnect.meta.oauth import INSTAGRAM, InstagramLogin
@@ -63,18 +65,18 @@ def refresh_if_due(
 
 
 def refresh_token(runtime: Runtime, connection: Connection, *, now: datetime | None = None) -> None:
-    """Refresh now (Instagram Login only); updates `connection` in place and in the settings file."""
+    """Refresh now (Instagram Login only); updates `connection` in place and in the state store."""
     now = now or datetime.now(UTC)
-    token = runtime.token_for(connection)
-    provider = InstagramLogin(runtime, app_id="", app_secret="")  # refresh needs neither
+    token = read_token(runtime.secret_store, connection)
+    # The refresh needs neither the app id nor its secret.
+    provider = InstagramLogin(runtime.endpoints, "", "", runtime.graph_client)
     try:
         grant = provider.refresh(token)
     except TokenDead as exc:
-        with runtime.edit() as doc:
-            if connection.name in load_connections(doc):
-                mark_broken(doc, connection.name, exc.reason)
+        with runtime.state.transaction() as db:
+            ConnectionStore(db).mark_broken(connection.id, exc.reason, now)
         connection.status, connection.broken_reason, connection.broken_at = (
-            "broken",
+            STATUS_BROKEN,
             exc.reason,
             now,
         )
@@ -85,12 +87,11 @@ def refresh_token(runtime: Runtime, connection: Connection, *, now: datetime | N
     connection.renewed_at = now
     if grant.permissions:
         connection.scopes_granted = sorted(set(grant.permissions))
-    with runtime.edit() as doc:
-        # Find it by id: another process may have renamed it meanwhile.
-        for current in load_connections(doc).values():
-            if current.id == connection.id:
-                current.token_expires_at = connection.token_expires_at
-                current.renewed_at = connection.renewed_at
-                current.scopes_granted = connection.scopes_granted
-                save_connection(doc, current)
-                break
+    with runtime.state.transaction() as db:
+        store = ConnectionStore(db)
+        current = store.by_id(connection.id)  # by id: another process may have renamed it
+        if current is not None:
+            current.token_expires_at = connection.token_expires_at
+            current.renewed_at = connection.renewed_at
+            current.scopes_granted = connection.scopes_granted
+            store.save(current)

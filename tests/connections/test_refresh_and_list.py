@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the fixtures imported from tests/login/conftest.py are used as arguments)
 """refresh_if_due against the sandbox, the pinned JSON keys of `connections list`, expiry warnings."""
 
 from __future__ import annotations
@@ -9,29 +10,33 @@ from typing import Any
 
 import pytest
 
-from igconnect.connections import get_connection, save_connection
-from igconnect.login.connections_service import SUMMARY_KEYS
+from igconnect.connections.refresh import is_due, refresh_if_due
+from igconnect.connections.service import SUMMARY_KEYS
 from igconnect.login.flow import LoginOptions, run_login
-from igconnect.login.refresh import is_due, refresh_if_due
 from igconnect.meta.errors import TokenDead
 from igconnect.runtime import Runtime
 from igconnect.sandbox import Sandbox
 from igconnect.secretstore import token_key
-from tests.login.conftest import FakeBrowser
+from tests import stored
+from tests.login.conftest import (  # noqa: F401 (fixtures)
+    FakeBrowser,
+    login_port,
+    make_sandbox,
+    sandbox_env,
+)
 
 
 def _age(name: str, *, issued_days_ago: float, expires_in_days: float) -> None:
     now = datetime.now(UTC)
-    with Runtime().edit() as doc:
-        connection = get_connection(doc, name)
-        connection.created_at = now - timedelta(days=issued_days_ago)
-        connection.renewed_at = None
-        connection.token_expires_at = now + timedelta(days=expires_in_days)
-        save_connection(doc, connection)
+    connection = stored.connection(name)
+    connection.created_at = now - timedelta(days=issued_days_ago)
+    connection.renewed_at = None
+    connection.token_expires_at = now + timedelta(days=expires_in_days)
+    stored.save_connection(connection, stored.reach(name).accounts)
 
 
 def test_is_due_rules() -> None:
-    from igconnect.connections import Connection
+    from igconnect.connections.model import Connection
 
     now = datetime.now(UTC)
     c = Connection(name="x", provider="instagram", created_at=now - timedelta(hours=23))
@@ -51,22 +56,22 @@ def test_refresh_if_due_renews_an_instagram_token(sandbox_env: Callable[..., San
     sb = sandbox_env()
     run_login(Runtime(), LoginOptions(provider="instagram", name="shop"), open_url=FakeBrowser())
     runtime = Runtime()
-    connection = get_connection(runtime.document(), "shop")
+    connection = stored.connection("shop")
     old = runtime.secret_store.get(token_key(connection.id))
     assert refresh_if_due(runtime, connection) is False  # brand new
     _age("shop", issued_days_ago=50, expires_in_days=10)
     sb.advance_clock(days=50)
     runtime = Runtime()
-    connection = get_connection(runtime.document(), "shop")
+    connection = stored.connection("shop")
     assert refresh_if_due(runtime, connection) is True
     new = runtime.secret_store.get(token_key(connection.id))
     assert new and new != old
-    stored = get_connection(Runtime().document(), "shop")
-    assert stored.renewed_at is not None
-    assert stored.token_expires_at and stored.token_expires_at - datetime.now(UTC) > timedelta(
+    renewed = stored.connection("shop")
+    assert renewed.renewed_at is not None
+    assert renewed.token_expires_at and renewed.token_expires_at - datetime.now(UTC) > timedelta(
         days=59
     )
-    assert new not in Runtime().paths.config_file.read_text()
+    assert new not in stored.written_text()
 
 
 def test_refresh_of_a_dead_token_marks_the_connection_broken(
@@ -79,10 +84,10 @@ def test_refresh_of_a_dead_token_marks_the_connection_broken(
     sb.set_scenario("password-changed")
     runtime = Runtime()
     with pytest.raises(TokenDead) as info:
-        refresh_if_due(runtime, get_connection(runtime.document(), "shop"))
+        refresh_if_due(runtime, stored.connection("shop"))
     assert "--reconnect shop" in (info.value.hint or "")
-    stored = get_connection(Runtime().document(), "shop")
-    assert stored.is_broken and stored.broken_reason == "the password was changed"
+    broken = stored.connection("shop")
+    assert broken.is_broken and broken.broken_reason == "the password was changed"
 
 
 def test_connections_list_json_keys_are_stable(

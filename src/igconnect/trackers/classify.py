@@ -2,7 +2,7 @@
 
 Measuring reads the account's media newest first through a working connection that reaches it;
 hashtags cannot be measured (see HASHTAG_NOT_MEASURABLE) and keep their class unless set by hand.
-The result is recorded with its date under the settings lock, leaving the assignment alone.
+The result is recorded with its date in one transaction, leaving the assignment alone.
 """
 
 from __future__ import annotations
@@ -12,19 +12,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from igconnect.connections import Connection, load_connections
+from igconnect.connections.clients import client_for
 from igconnect.errors import ConflictError, IgconnectError, UsageError
-from igconnect.tracker_listing import iso_z
-from igconnect.tracker_rules import reaches
-from igconnect.trackers import (
-    KIND_HASHTAG,
-    VOLUME_HIGH,
-    VOLUME_NORMAL,
-    Tracker,
-    get_tracker,
-    load_trackers,
-    save_tracker,
-)
+from igconnect.timestamps import iso_z
+from igconnect.trackers.model import KIND_HASHTAG, VOLUME_HIGH, VOLUME_NORMAL, Tracker
+from igconnect.trackers.rules import Carrier
+from igconnect.trackers.service import carriers
+from igconnect.trackers.store import TrackerStore
 
 if TYPE_CHECKING:
     from igconnect.runtime import Runtime
@@ -110,8 +104,8 @@ def measure_account(client: Any, account_id: str, since: datetime) -> Measuremen
 
 
 def _classify_connection(
-    tracker: Tracker, connections: Mapping[str, Connection]
-) -> tuple[Connection, str]:
+    tracker: Tracker, connections: Mapping[str, Carrier]
+) -> tuple[Carrier, str]:
     """The connection to measure through (the assigned one when it works) and the account id."""
     candidates = []
     if tracker.connection is not None and tracker.connection in connections:
@@ -120,7 +114,7 @@ def _classify_connection(
     for conn in candidates:
         if conn.is_broken:
             continue
-        account = reaches(conn, tracker)
+        account = conn.reaches(tracker)
         if account is not None:
             return conn, account.id
     raise ConflictError(
@@ -142,8 +136,7 @@ def classify(
     with a `ref` the failure is raised.
     """
     now = now or datetime.now(UTC)
-    doc = runtime.document()
-    trackers = load_trackers(doc)
+    store = TrackerStore(runtime.state.db)
     if set_volume is not None:
         if set_volume not in (VOLUME_HIGH, VOLUME_NORMAL):
             raise UsageError(
@@ -153,12 +146,8 @@ def classify(
             raise UsageError(
                 "--set needs a TRACKER", hint="e.g. igconnect trackers classify '#food' --set high"
             )
-    targets = (
-        [get_tracker(doc, ref)]
-        if ref is not None
-        else sorted(trackers.values(), key=lambda t: t.key)
-    )
-    connections = load_connections(doc)
+    targets = [store.get(ref)] if ref is not None else store.all()
+    connections = carriers(runtime.state.db)
     settings = runtime.settings
     results: list[ClassifyResult] = []
     updates: dict[str, Tracker] = {}
@@ -189,7 +178,7 @@ def classify(
             continue
         try:
             conn, account_id = _classify_connection(tracker, connections)
-            with runtime.client_for(conn) as client:
+            with client_for(runtime, conn.connection) as client:
                 measured = measure_account(
                     client, account_id, now - timedelta(days=CLASSIFY_WINDOW_DAYS)
                 )
@@ -227,11 +216,12 @@ def classify(
             )
         )
     if updates:
-        with runtime.edit() as edited:
-            current = load_trackers(edited)
+        with runtime.state.transaction() as db:
+            trackers = TrackerStore(db)
             for key, updated in updates.items():
-                if key in current:  # removed meanwhile: nothing to record
+                current = trackers.find(key)
+                if current is not None:  # removed meanwhile: nothing to record
                     # keep the assignment as it is now; only the volume fields are ours
-                    updated = replace(updated, connection=current[key].connection)
-                    save_tracker(edited, updated)
+                    updated.connection_id = current.connection_id
+                    trackers.save(updated)
     return results

@@ -1,27 +1,21 @@
 """`trackers list`: every connection with its trackers, load, budgets and last rate-limit usage.
 
-Read-only: it reads the settings file once and never takes the lock.
+Read-only: one consistent read of the state store, so it never shows half of a move.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from igconnect.tracker_rules import Violation, load_summary, violations
-from igconnect.tracker_service import load_state
-from igconnect.trackers import Tracker
+from igconnect.connections.usage import UsageSeen, UsageStore
+from igconnect.timestamps import iso_z
+from igconnect.trackers.model import Tracker
+from igconnect.trackers.rules import Violation, load_summary, violations
+from igconnect.trackers.service import picture
 
 if TYPE_CHECKING:
     from igconnect.runtime import Runtime
-
-
-def iso_z(moment: datetime | None) -> str | None:
-    """`2026-05-01T12:00:00Z`, the form every JSON output of igconnect uses."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def tracker_dict(t: Tracker) -> dict[str, Any]:
@@ -91,7 +85,8 @@ class TrackerListing:
 
 
 def list_trackers(runtime: Runtime) -> TrackerListing:
-    trackers, connections, limits = load_state(runtime)
+    p = picture(runtime)
+    trackers, connections, limits = p.trackers, p.carriers, p.limits
     summary = load_summary(trackers, connections, limits)
     groups = []
     for load in summary.connections:
@@ -102,7 +97,7 @@ def list_trackers(runtime: Runtime) -> TrackerListing:
                 "observed_at": iso_z(u.observed_at),
                 "regain_minutes": u.regain_minutes,
             }
-            for u in _usage(runtime, load.name)
+            for u in _usage(runtime, connections[load.name].connection.id)
         ]
         groups.append(
             ConnectionGroup(
@@ -130,11 +125,5 @@ def list_trackers(runtime: Runtime) -> TrackerListing:
     )
 
 
-def _usage(runtime: Runtime, name: str) -> list[Any]:
-    try:
-        return runtime.usage_log.latest(name)
-    except Exception:  # a damaged usage log must not hide the trackers
-        runtime.warnings.append(
-            f"could not read the rate-limit usage log {runtime.paths.usage_file}"
-        )
-        return []
+def _usage(runtime: Runtime, connection_id: str) -> list[UsageSeen]:
+    return UsageStore(runtime.state.db).latest(connection_id)

@@ -6,7 +6,7 @@ The problem. Each tracker goes to one connection, or stays where it is "unplaced
 broken by a proposal): an account tracker only on a working connection that reaches it; a hashtag
 only on
 a working Facebook Login connection, and never more hashtags on a connection than its budget
-(30 × its accounts, see tracker_rules). Soft rules: at most `tracker_capacity` trackers per
+(30 × its accounts, see rules.py). Soft rules: at most `tracker_capacity` trackers per
 connection,
 and a high-volume (HV) tracker alone on its connection. A tracker with no eligible connection stays
 where
@@ -63,17 +63,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from igconnect.connections import Connection
-from igconnect.tracker_rules import (
+from igconnect.trackers.model import KIND_HASHTAG, Tracker
+from igconnect.trackers.rules import (
     RULE_CAPACITY,
     RULE_HIGH_VOLUME_SHARED,
+    Carrier,
     Limits,
     Violation,
     ineligible_reason,
     limits_from,
     violations,
 )
-from igconnect.trackers import KIND_HASHTAG, Tracker
 
 NODE_LIMIT = 20_000
 _INF = 10**9
@@ -135,7 +135,7 @@ class Proposal:
 
 
 # -- the rules as a cost ---------------------------------------------------------------------------
-def unplaced_target(tracker: Tracker, connections: Mapping[str, Connection]) -> str | None:
+def unplaced_target(tracker: Tracker, connections: Mapping[str, Carrier]) -> str | None:
     """Where a tracker with nowhere to go stays: on a broken or vanished connection (it comes back
     with
     a reconnect or `trackers move`), else nowhere."""
@@ -148,13 +148,13 @@ def unplaced_target(tracker: Tracker, connections: Mapping[str, Connection]) -> 
     return None
 
 
-def eligible(tracker: Tracker, connections: Mapping[str, Connection]) -> list[str]:
+def eligible(tracker: Tracker, connections: Mapping[str, Carrier]) -> list[str]:
     return sorted(n for n, c in connections.items() if ineligible_reason(tracker, c) is None)
 
 
 def score(
     trackers: Iterable[Tracker],
-    connections: Mapping[str, Connection],
+    connections: Mapping[str, Carrier],
     limits: Limits,
     assignment: Mapping[str, str | None],
 ) -> Cost | None:
@@ -245,7 +245,7 @@ class _Group:
 
 class _Problem:
     def __init__(
-        self, trackers: list[Tracker], connections: Mapping[str, Connection], limits: Limits
+        self, trackers: list[Tracker], connections: Mapping[str, Carrier], limits: Limits
     ) -> None:
         self.trackers = trackers
         self.connections = connections
@@ -399,7 +399,7 @@ class _Problem:
 # -- the proposal ------------------------------------------------------------------------------
 def propose(
     trackers: Mapping[str, Tracker] | Iterable[Tracker],
-    connections: Mapping[str, Connection] | Iterable[Connection],
+    connections: Mapping[str, Carrier] | Iterable[Carrier],
     settings: Any = None,
 ) -> Proposal:
     """The closest assignment to every rule with the fewest moves (see the module docstring)."""
@@ -441,7 +441,7 @@ def _moved(tracker: Tracker, target: str | None) -> Tracker:
     return replace(tracker, connection=target)
 
 
-def _why(tracker: Tracker, target: str | None, conns: Mapping[str, Connection]) -> str:
+def _why(tracker: Tracker, target: str | None, conns: Mapping[str, Carrier]) -> str:
     if target is None:
         current = conns.get(tracker.connection or "")
         reason = ineligible_reason(tracker, current) if current else None
@@ -462,7 +462,7 @@ def _why(tracker: Tracker, target: str | None, conns: Mapping[str, Connection]) 
 
 
 def _unmet(
-    after: list[Violation], proposed: list[Tracker], conns: Mapping[str, Connection], limits: Limits
+    after: list[Violation], proposed: list[Tracker], conns: Mapping[str, Carrier], limits: Limits
 ) -> list[str]:
     lines: list[str] = []
     rules = {v.rule for v in after}
@@ -489,6 +489,6 @@ def _unmet(
     return lines
 
 
-def _stranded(t: Tracker, conns: Mapping[str, Connection]) -> bool:
+def _stranded(t: Tracker, conns: Mapping[str, Carrier]) -> bool:
     conn = conns.get(t.connection or "")
     return conn is None or ineligible_reason(t, conn) is not None

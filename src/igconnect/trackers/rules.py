@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from igconnect.connections import Connection
-from igconnect.trackers import KIND_ACCOUNT, KIND_HASHTAG, Tracker
+from igconnect.connections.model import Account, Connection, normalise_username
+from igconnect.trackers.model import KIND_ACCOUNT, KIND_HASHTAG, Tracker
 
 HASHTAGS_PER_ACCOUNT = 30  # Meta: unique hashtags per Instagram account per rolling 7 days
 
@@ -43,15 +43,81 @@ RULE_CAPACITY = "capacity"
 RULE_HIGH_VOLUME_SHARED = "high-volume-shared"
 
 
+class AccountLookup(Protocol):
+    """Which accounts one connection reaches, asked one at a time."""
+
+    def find(self, username_or_id: str) -> Account | None: ...
+
+    def sample(self, limit: int) -> list[str]: ...
+
+
+class MemoryLookup:
+    """Every account of a connection in memory: for the whole picture (list, rebalance, doctor)."""
+
+    def __init__(self, accounts: Iterable[Account]) -> None:
+        self._accounts = sorted(accounts, key=lambda a: a.username)
+        self._index = {a.id: a for a in self._accounts}
+        self._index.update({a.username.lower(): a for a in self._accounts})
+
+    def find(self, username_or_id: str) -> Account | None:
+        return self._index.get(normalise_username(username_or_id))
+
+    def sample(self, limit: int) -> list[str]:
+        return [a.username for a in self._accounts[:limit]]
+
+    @property
+    def accounts(self) -> list[Account]:
+        return list(self._accounts)
+
+
+@dataclass
+class Carrier:
+    """A connection as the rules see it: its row, and a way to ask which accounts it reaches."""
+
+    connection: Connection
+    lookup: AccountLookup
+
+    @property
+    def name(self) -> str:
+        return self.connection.name
+
+    @property
+    def provider(self) -> str:
+        return self.connection.provider
+
+    @property
+    def status(self) -> str:
+        return self.connection.status
+
+    @property
+    def broken_reason(self) -> str | None:
+        return self.connection.broken_reason
+
+    @property
+    def is_broken(self) -> bool:
+        return self.connection.is_broken
+
+    @property
+    def account_count(self) -> int:
+        return self.connection.account_count
+
+    def reaches(self, tracker: Tracker) -> Account | None:
+        """The account the account tracker is read through, or None."""
+        found = self.lookup.find(tracker.target)
+        if found is None and tracker.account_id:
+            found = self.lookup.find(tracker.account_id)
+        return found
+
+
 @dataclass(frozen=True)
 class Limits:
     capacity: int = 4
     hashtags_per_account: int = HASHTAGS_PER_ACCOUNT
 
-    def hashtag_budget(self, connection: Connection) -> int:
+    def hashtag_budget(self, connection: Carrier) -> int:
         if connection.provider != "facebook":
             return 0
-        return self.hashtags_per_account * len(connection.accounts)
+        return self.hashtags_per_account * connection.account_count
 
 
 def limits_from(settings: Any) -> Limits:
@@ -69,22 +135,20 @@ def _as_list(items: Mapping[str, Any] | Iterable[Any]) -> list[Any]:
     return list(items.values()) if isinstance(items, Mapping) else list(items)
 
 
-def _as_dict(connections: Mapping[str, Connection] | Iterable[Connection]) -> dict[str, Connection]:
+def _as_dict(connections: Mapping[str, Carrier] | Iterable[Carrier]) -> dict[str, Carrier]:
     return {c.name: c for c in _as_list(connections)}
 
 
 # -- one tracker, one connection ---------------------------------------------------------------
-def ineligible_reason(tracker: Tracker, connection: Connection) -> str | None:
+def ineligible_reason(tracker: Tracker, connection: Carrier) -> str | None:
     """Why `connection` can never carry `tracker` (budgets aside); None when it can."""
     if connection.is_broken:
         why = f" ({connection.broken_reason})" if connection.broken_reason else ""
         return f"connection '{connection.name}' is broken{why} and collects nothing"
     if tracker.kind == KIND_ACCOUNT:
-        if reaches(connection, tracker) is None:
-            return f"connection '{connection.name}' does not reach @{tracker.target}" + (
-                f" (it reaches {', '.join('@' + a.username for a in connection.accounts)})"
-                if connection.accounts
-                else " (it reaches no account)"
+        if connection.reaches(tracker) is None:
+            return f"connection '{connection.name}' does not reach @{tracker.target}" + _reached(
+                connection
             )
     elif tracker.kind == KIND_HASHTAG:
         if connection.provider != "facebook":
@@ -93,7 +157,7 @@ def ineligible_reason(tracker: Tracker, connection: Connection) -> str | None:
                 f"search; "
                 "hashtags need a Facebook Login connection"
             )
-        if not connection.accounts:
+        if not connection.account_count:
             return (
                 f"connection '{connection.name}' reaches no Instagram account to search hashtags "
                 "with"
@@ -101,12 +165,13 @@ def ineligible_reason(tracker: Tracker, connection: Connection) -> str | None:
     return None
 
 
-def reaches(connection: Connection, tracker: Tracker) -> Any:
-    """The Account of `connection` the account tracker is read through, or None."""
-    found = connection.reaches(tracker.target)
-    if found is None and tracker.account_id:
-        found = connection.reaches(tracker.account_id)
-    return found
+def _reached(connection: Carrier, shown: int = 3) -> str:
+    count = connection.account_count
+    if not count:
+        return " (it reaches no account)"
+    names = ", ".join("@" + u for u in connection.lookup.sample(shown))
+    more = f" and {count - shown} more" if count > shown else ""
+    return f" (it reaches {names}{more})"
 
 
 # -- the whole picture ------------------------------------------------------------------------
@@ -173,6 +238,30 @@ class ConnectionLoad:
         }
 
 
+def connection_load(
+    connection: Carrier,
+    limits: Limits,
+    *,
+    count: int,
+    hashtags: int,
+    high_volume: list[str],
+    trackers: list[str] | None = None,
+) -> ConnectionLoad:
+    return ConnectionLoad(
+        name=connection.name,
+        provider=connection.provider,
+        status=connection.status,
+        broken_reason=connection.broken_reason,
+        trackers=list(trackers or []),
+        count=count,
+        capacity=limits.capacity,
+        high_volume=list(high_volume),
+        high_volume_shared=bool(high_volume) and count > 1,
+        hashtags_used=hashtags,
+        hashtag_budget=limits.hashtag_budget(connection),
+    )
+
+
 @dataclass
 class LoadSummary:
     connections: list[ConnectionLoad]
@@ -194,7 +283,7 @@ class LoadSummary:
 
 def load_summary(
     trackers: Mapping[str, Tracker] | Iterable[Tracker],
-    connections: Mapping[str, Connection] | Iterable[Connection],
+    connections: Mapping[str, Carrier] | Iterable[Carrier],
     settings: Any = None,
 ) -> LoadSummary:
     """Per connection: trackers, count vs capacity, high-volume sharing, hashtag budget
@@ -213,29 +302,32 @@ def load_summary(
             orphaned.setdefault(t.connection, []).append(t.key)
     loads = []
     for name in sorted(conns):
-        conn, on = conns[name], by_conn[name]
-        high = [t.key for t in on if t.is_high_volume]
+        on = by_conn[name]
         loads.append(
-            ConnectionLoad(
-                name=name,
-                provider=conn.provider,
-                status=conn.status,
-                broken_reason=conn.broken_reason,
-                trackers=[t.key for t in on],
+            connection_load(
+                conns[name],
+                limits,
                 count=len(on),
-                capacity=limits.capacity,
-                high_volume=high,
-                high_volume_shared=bool(high) and len(on) > 1,
-                hashtags_used=sum(1 for t in on if t.kind == KIND_HASHTAG),
-                hashtag_budget=limits.hashtag_budget(conn),
+                hashtags=sum(1 for t in on if t.kind == KIND_HASHTAG),
+                high_volume=[t.key for t in on if t.is_high_volume],
+                trackers=[t.key for t in on],
             )
         )
     return LoadSummary(loads, unassigned, orphaned)
 
 
+def loads_by_name(
+    trackers: Mapping[str, Tracker] | Iterable[Tracker],
+    connections: Mapping[str, Carrier] | Iterable[Carrier],
+    settings: Any = None,
+) -> dict[str, ConnectionLoad]:
+    """What each connection carries of `trackers`, by connection name (for `choose_connection`)."""
+    return {load.name: load for load in load_summary(trackers, connections, settings).connections}
+
+
 def violations(
     trackers: Mapping[str, Tracker] | Iterable[Tracker],
-    connections: Mapping[str, Connection] | Iterable[Connection],
+    connections: Mapping[str, Carrier] | Iterable[Carrier],
     settings: Any = None,
 ) -> list[Violation]:
     """Every way the current assignment breaks a rule, each with the fix to run."""
@@ -302,7 +394,7 @@ def violations(
             )
         if (
             conn.provider == "facebook"
-            and conn.accounts
+            and conn.account_count
             and load.hashtags_used > load.hashtag_budget
         ):
             found.append(
@@ -352,22 +444,18 @@ class Choice:
 
 def choose_connection(
     tracker: Tracker,
-    trackers: Mapping[str, Tracker] | Iterable[Tracker],
-    connections: Mapping[str, Connection] | Iterable[Connection],
-    settings: Any = None,
+    loads: Mapping[str, ConnectionLoad],
+    connections: Mapping[str, Carrier] | Iterable[Carrier],
 ) -> Choice:
     """The best connection for a new tracker, and why in one line.
 
-    Qualifies: not broken, reaches the account (accounts) or is Facebook Login with hashtag budget
-    left
-    (hashtags), has room below capacity and no high-volume tracker on it; a high-volume tracker
-    needs an
-    empty connection. Among those: fewest trackers, then name.
+    `loads`: what each connection carries now, without `tracker`. Qualifies: not broken, reaches
+    the account (accounts) or is Facebook Login with hashtag budget left (hashtags), has room below
+    capacity and no high-volume tracker on it; a high-volume tracker needs an empty connection.
+    Among those: fewest trackers, then name.
     """
-    limits = limits_from(settings)
     conns = _as_dict(connections)
-    others = [t for t in _as_list(trackers) if t.key != tracker.key]
-    summary = {load.name: load for load in load_summary(others, conns, limits).connections}
+    summary = loads
     if not conns:
         return Choice(None, "there is no connection yet: run `igconnect login` to add one")
     rejected: list[str] = []

@@ -1,0 +1,91 @@
+"""The state store file: created private, migrated forward in one transaction, refused when newer
+or damaged with a message that says what to do."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from igconnect.errors import BusyError, ConfigError, ExitCode
+from igconnect.state import schema
+from igconnect.state.db import StateStore
+
+
+def test_a_new_store_is_private_and_at_the_current_version(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "state.sqlite"
+    with StateStore(path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_migrations_run_forward_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "state.sqlite"
+    with StateStore(path) as store:
+        store.db.execute("INSERT INTO meta VALUES ('kept', 'yes')")
+    extra = "ALTER TABLE trackers ADD COLUMN note TEXT;\nCREATE INDEX trackers_by_note ON trackers (note);"
+    import igconnect.state.db as db_module
+
+    monkeypatch.setattr(db_module, "MIGRATIONS", (*schema.MIGRATIONS, extra))
+    monkeypatch.setattr(db_module, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+    with StateStore(path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION + 1
+        columns = [r[1] for r in store.db.execute("PRAGMA table_info(trackers)")]
+        assert "note" in columns
+        assert store.db.execute("SELECT value FROM meta WHERE key = 'kept'").fetchone()[0] == "yes"
+
+
+def test_a_failed_migration_leaves_the_store_at_its_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import igconnect.state.db as db_module
+
+    path = tmp_path / "state.sqlite"
+    StateStore(path).db.close()
+    broken = "ALTER TABLE trackers ADD COLUMN note TEXT;\nTHIS IS NOT SQL;"
+    monkeypatch.setattr(db_module, "MIGRATIONS", (*schema.MIGRATIONS, broken))
+    monkeypatch.setattr(db_module, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
+    with pytest.raises(ConfigError):
+        StateStore(path).db.close()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+    assert "note" not in [r[1] for r in db.execute("PRAGMA table_info(trackers)")]
+
+
+def test_a_store_from_a_newer_igconnect_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version={schema.SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(ConfigError, match="newer igconnect") as info:
+        StateStore(path).db.close()
+    assert "upgrade igconnect" in (info.value.hint or "")
+
+
+def test_a_file_that_is_not_a_store_says_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    path.write_bytes(b"not a database, just text " * 100)
+    with pytest.raises(ConfigError, match="cannot be used") as info:
+        StateStore(path).db.close()
+    assert info.value.exit_code == ExitCode.CONFIG
+    assert "backup" in (info.value.hint or "")
+    assert path.read_bytes().startswith(b"not a database")  # left as it was
+
+
+def test_a_writer_waits_for_another_then_gives_up_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "state.sqlite"
+    holder = StateStore(path)
+    waiter = StateStore(path, busy_timeout=0.2)
+    with (
+        holder.transaction(),
+        pytest.raises(BusyError, match="stayed locked"),
+        waiter.transaction(),
+    ):
+        pass
+    with waiter.transaction():  # free again
+        pass
