@@ -51,7 +51,12 @@ def make_sandbox_report(
 
     config = SandboxConfig(port=0, seed=7, accounts=accounts, stories=stories, start_time=START)
     with Sandbox(config) as sb:
-        env = {**sb.env(), "IGCONNECT_REPORT_TIMEZONE": timezone}
+        env = {
+            **sb.env(),
+            "IGCONNECT_REPORT_TIMEZONE": timezone,
+            # The runs come every step_hours: each story gets its final read in its last one.
+            "IGCONNECT_SCHEDULE_INTERVAL_MINUTES": str(step_hours * 60),
+        }
         runtime = demo_runtime(home, env, login_port=8765)
         store_app(runtime, config.app_id, config.app_secret)
         user = "10000000000000001"
