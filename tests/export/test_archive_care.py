@@ -45,6 +45,8 @@ def _fill_archive(stories: int = 400) -> Path:
                     posted_at=now - timedelta(minutes=i),
                     status="ok",
                     values={"reach": i, "views": 2 * i},
+                    read=True,
+                    insights_read=True,
                 )
                 for i in range(stories)
             ],

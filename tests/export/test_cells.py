@@ -44,6 +44,8 @@ def _archive_rows(texts: list[str]) -> None:
                     status="error",
                     reason=text,
                     values={"reach": -3 if i == 0 else 10, "views": 0},
+                    read=True,
+                    insights_read=True,
                 )
                 for i, text in enumerate(texts)
             ],

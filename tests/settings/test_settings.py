@@ -144,3 +144,11 @@ def test_concurrent_writers_never_corrupt_the_file(tmp_path: Path) -> None:
     doc = ConfigFile(path).read()
     assert doc["http_retries"] in (0, 1, 2)
     assert not list(path.parent.glob("*.tmp"))
+
+
+def test_a_retired_setting_in_an_older_file_is_accepted(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from igconnect.settings import ConfigFile
+
+    path = tmp_path / "config.toml"
+    path.write_text("version = 1\nexport_breakdown_age_hours = 20.0\ngraph_version = 'v25.0'\n")
+    assert ConfigFile(path).read()["graph_version"] == "v25.0"

@@ -33,7 +33,9 @@ def stories_command(
         [], "--connection", "-c", help="Only the accounts on this connection (repeatable)."
     ),
     breakdowns: str = typer.Option(
-        "auto", "--breakdowns", help="auto: once per story when it is old enough; now: force."
+        "auto",
+        "--breakdowns",
+        help="auto: at each story's final read; now: for every story; never.",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only problems."),
     json_output: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
@@ -120,6 +122,11 @@ def _summary(obj: cli_context.CliContext, result: Any) -> None:
 
 def _problems(obj: cli_context.CliContext, result: Any) -> None:
     """Always printed (even with --quiet): each failed account or connection and why."""
+    if result.missed_final_reads:
+        obj.warn(
+            f"{result.missed_final_reads} stories expired without a final read since the last "
+            "run: were runs missed? (`igconnect schedule show` says how often it should run)"
+        )
     failed = result.failed
     if not failed:
         return
@@ -155,6 +162,7 @@ def _emit_json(obj: cli_context.CliContext, result: Any, *, to_stderr: bool) -> 
         "log_file": result.log_file,
         "warnings": result.warnings,
         "broken_connections": result.broken_connections,
+        "missed_final_reads": result.missed_final_reads,
         "accounts": [
             {
                 "connection": a.connection,

@@ -19,6 +19,9 @@ KIND_USER = "user"
 KIND_SYSTEM_USER = "system_user"
 STATUS_OK = "ok"
 STATUS_BROKEN = "broken"
+# A security checkpoint on the account (190/459) holds the token until the person clears it on
+# facebook.com; it is reported to work again then, so it is tried again rather than given up.
+STATUS_CHECKPOINT = "checkpoint"
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 

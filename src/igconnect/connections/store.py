@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from igconnect.connections.model import (
     STATUS_BROKEN,
+    STATUS_CHECKPOINT,
     STATUS_OK,
     Account,
     Connection,
@@ -204,14 +205,23 @@ class ConnectionStore:
         require_transaction(self.db)
         self.db.execute("DELETE FROM connections WHERE id = ?", (connection_id,))
 
-    def mark_broken(self, connection_id: str, reason: str, at: datetime | None = None) -> None:
+    def mark_broken(
+        self,
+        connection_id: str,
+        reason: str,
+        at: datetime | None = None,
+        *,
+        may_recover: bool = False,
+    ) -> None:
+        """Record a dead token (`may_recover`: held by a checkpoint, to be tried again)."""
         require_transaction(self.db)
         when = iso_z(at or datetime.now(UTC))
+        status = STATUS_CHECKPOINT if may_recover else STATUS_BROKEN
         self.db.execute(
             "UPDATE connections SET status = ?, broken_reason = ?, broken_at = "
             "CASE WHEN status = ? AND broken_reason IS ? THEN broken_at ELSE ? END, "
             "checked_at = ? WHERE id = ?",
-            (STATUS_BROKEN, reason, STATUS_BROKEN, reason, when, when, connection_id),
+            (status, reason, status, reason, when, when, connection_id),
         )
 
     def mark_ok(self, connection_id: str, at: datetime | None = None) -> None:

@@ -91,9 +91,9 @@ def _refresh_if_due(state: ConnectionState) -> str | None:
 
 
 def _dead(state: ConnectionState, subcode: int | None, message: str, reason: str) -> Finding:
-    from igconnect.meta.errors import TOKEN_DEAD_REASONS
+    from igconnect.meta.errors import CHECKPOINT_SUBCODE, TOKEN_DEAD_REASONS
 
-    marked = _mark(state, broken_reason=reason)
+    marked = _mark(state, broken_reason=reason, may_recover=subcode == CHECKPOINT_SUBCODE)
     step = _DEAD_STEPS.get(subcode or 0, "Meta no longer accepts the token: log in again.")
     user = state.connection.user_name or state.name
     return failure(
@@ -111,22 +111,29 @@ def _dead(state: ConnectionState, subcode: int | None, message: str, reason: str
     )
 
 
-def _mark(state: ConnectionState, *, broken_reason: str | None) -> str | None:
-    """Record the verdict in the state store (only when it changes); say what was done."""
+def _mark(
+    state: ConnectionState, *, broken_reason: str | None, may_recover: bool = False
+) -> str | None:
+    """Record the verdict in the state store (only when it changes); say what was done. A
+    checkpoint (`may_recover`) is marked held, to be checked again, not broken for good."""
+    from igconnect.connections.model import STATUS_BROKEN, STATUS_CHECKPOINT
     from igconnect.connections.store import ConnectionStore
 
     connection = state.connection
+    status = STATUS_CHECKPOINT if may_recover else STATUS_BROKEN
     try:
         if broken_reason is not None:
-            if connection.is_broken and connection.broken_reason == broken_reason:
-                return "already marked broken"
+            if connection.status == status and connection.broken_reason == broken_reason:
+                return f"already marked {status}"
             with state.runtime.state.transaction() as db:
-                ConnectionStore(db).mark_broken(connection.id, broken_reason)
-            connection.status, connection.broken_reason = "broken", broken_reason
-            return "marked broken"
+                ConnectionStore(db).mark_broken(
+                    connection.id, broken_reason, may_recover=may_recover
+                )
+            connection.status, connection.broken_reason = status, broken_reason
+            return f"marked {status}"
         with state.runtime.state.transaction() as db:
             ConnectionStore(db).mark_ok(connection.id)  # confirmed now, broken before or not
-        if connection.is_broken:
+        if connection.status != "ok":
             connection.status, connection.broken_reason = "ok", None
             return "marked ok again"
     except IgconnectError as exc:

@@ -12,7 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 # The check modules register themselves in CHECKS when imported; the order here is the run order.
-from igconnect.doctor import checks_account, checks_connection, checks_env, checks_trackers
+from igconnect.doctor import (
+    checks_account,
+    checks_connection,
+    checks_env,
+    checks_export,
+    checks_trackers,
+)
 from igconnect.doctor.model import (
     BLOCKING,
     CHECKS,
@@ -40,7 +46,7 @@ if TYPE_CHECKING:
     from igconnect.connections.model import Connection
     from igconnect.runtime import Runtime
 
-_ = (checks_env, checks_connection, checks_account, checks_trackers)
+_ = (checks_env, checks_export, checks_connection, checks_account, checks_trackers)
 MAX_ACCOUNT_WORKERS = 8
 _VERB = {
     FAILURE: "failed",

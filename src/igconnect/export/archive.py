@@ -4,12 +4,16 @@ One file in the data dir (`archive.sqlite`), in WAL mode. Each account's observa
 are written in one transaction, so a run killed at any moment leaves the archive as it was after
 the last account it finished. Tables:
 
-- `stories`: one row per story ever seen, with its latest status and when its breakdowns were read.
+- `stories`: one row per story ever seen, with its latest status, when its insights and its
+  breakdowns were last read, when its final read happened (the run before it expired), and when
+  it was counted as expired without one.
 - `observations`: one row per story per run that read it (status, reason, API version, time).
 - `observation_values`: the metric values of each observation (name, value), one row each.
 - `latest_values`: the last value seen of each metric of each story (what a default export shows).
 - `pauses`: accounts or connections Meta throttled, and until when (never call them before).
-- `runs`: one row per export run.
+- `runs`: one row per export run (with the stories that expired unread since the one before).
+- `metric_rejections`: metrics Meta rejected lately, per login path: not asked for again for a while.
+- `collect_hints`: per account, the page size and field expansion Meta last accepted.
 
 Times are ISO 8601 UTC text (`2026-11-22T08:15:00Z`), which sorts like time.
 """
@@ -19,7 +23,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,12 +33,14 @@ from igconnect.redact import redact
 if TYPE_CHECKING:
     import sqlite3
 
-SCHEMA_VERSION = 1
 WHAT = "the story archive"
 RESTORE_HINT = (
     "restore the newest good backup with `igconnect archive restore FILE` (`igconnect archive "
     "check` lists them; the damaged file is kept aside)"
 )
+STORY_LIFETIME = timedelta(hours=24)
+HINT_LIFETIME = timedelta(days=7)  # then the full request is tried again
+
 
 STATUS_OK = "ok"
 STATUS_TOO_FEW_VIEWERS = "too_few_viewers"
@@ -42,7 +48,7 @@ STATUS_METRIC_UNAVAILABLE = "metric_unavailable"
 STATUS_ERROR = "error"
 STATUSES = (STATUS_OK, STATUS_TOO_FEW_VIEWERS, STATUS_METRIC_UNAVAILABLE, STATUS_ERROR)
 
-_SCHEMA = """
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS stories (
     story_id TEXT PRIMARY KEY,
     connection TEXT NOT NULL,
@@ -99,6 +105,37 @@ CREATE TABLE IF NOT EXISTS pauses (
 );
 """
 
+# Final reads and what Meta accepts (issue 13): when a story's insights were last read, whether its
+# last read was its final one, and which expired without it.
+_SCHEMA_V2 = """
+ALTER TABLE stories ADD COLUMN insights_at TEXT;
+ALTER TABLE stories ADD COLUMN final_read_at TEXT;
+ALTER TABLE stories ADD COLUMN missed_at TEXT;
+UPDATE stories SET insights_at = last_observed_at
+    WHERE story_id IN (SELECT story_id FROM latest_values);
+UPDATE stories SET missed_at = last_observed_at
+    WHERE expires_at <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now');
+CREATE INDEX stories_by_expiry ON stories (expires_at);
+ALTER TABLE runs ADD COLUMN missed_final INTEGER;
+CREATE TABLE metric_rejections (
+    provider TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    rejected_at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (provider, metric)
+);
+CREATE TABLE collect_hints (
+    account_id TEXT PRIMARY KEY,
+    page_size INTEGER NOT NULL,
+    expand INTEGER NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+# _MIGRATIONS[n - 1] takes the archive to version n (forward only; never edit a released one).
+_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
 
 def iso(moment: datetime | None) -> str | None:
     if moment is None:
@@ -125,12 +162,13 @@ class StoryRecord:
     reason: str | None = None
     values: dict[str, int] = field(default_factory=dict)  # metric or breakdown column -> value
     breakdowns_read: bool = False
+    read: bool = False  # its insights were asked for this run (an observation is written)
+    insights_read: bool = False  # ...and Meta gave them
+    final: bool = False  # this was its final read: it expires before the next run
 
     @property
     def expires_at(self) -> datetime | None:
-        from datetime import timedelta
-
-        return self.posted_at + timedelta(hours=24) if self.posted_at else None
+        return self.posted_at + STORY_LIFETIME if self.posted_at else None
 
 
 @dataclass(frozen=True)
@@ -139,6 +177,16 @@ class KnownStory:
 
     status: str
     breakdowns_read: bool
+    final_read: bool = False
+
+
+@dataclass(frozen=True)
+class CollectHint:
+    """How an account's listing last worked: the page size Meta accepted, and whether the insights
+    could be expanded into it ("reduce the amount of data" makes both smaller)."""
+
+    page_size: int
+    expand: bool
 
 
 class Archive:
@@ -169,19 +217,10 @@ class Archive:
             raise
 
     def failure(self, exc: sqlite3.Error) -> IgconnectError:
+        """A SQLite error met on the archive, as the user reads it (disk full, damaged, ...)."""
         from igconnect import sqlitefile
 
         return sqlitefile.failure(exc, self.path, what=WHAT, restore_hint=RESTORE_HINT)
-
-    @contextlib.contextmanager
-    def explained(self) -> Iterator[None]:
-        """Any SQLite error inside the block as the user reads it (disk full, damaged, ...)."""
-        import sqlite3
-
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise self.failure(exc) from None
 
     def close(self) -> None:
         self.db.close()
@@ -202,29 +241,24 @@ class Archive:
             )
         if version < SCHEMA_VERSION:
             with self.transaction() as db:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                for number in range(version + 1, SCHEMA_VERSION + 1):
+                    for statement in _MIGRATIONS[number - 1].split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                    db.execute(f"PRAGMA user_version={number}")
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         import sqlite3
 
-        with self.explained():
-            self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
-        except sqlite3.Error as exc:
-            with contextlib.suppress(sqlite3.Error):
-                self.db.execute("ROLLBACK")
-            raise self.failure(exc) from None
         except BaseException:
-            with contextlib.suppress(sqlite3.Error):
+            with contextlib.suppress(sqlite3.Error):  # a full disk may have ended it already
                 self.db.execute("ROLLBACK")
             raise
-        with self.explained():
-            self.db.execute("COMMIT")
+        self.db.execute("COMMIT")
 
     # -- runs ------------------------------------------------------------------------------------
     def start_run(self, started_at: datetime) -> int:
@@ -232,30 +266,88 @@ class Archive:
             cursor = db.execute("INSERT INTO runs (started_at) VALUES (?)", (iso(started_at),))
             return int(cursor.lastrowid or 0)
 
-    def finish_run(self, run_id: int, finished_at: datetime, outcome: str, requests: int) -> None:
+    def finish_run(
+        self, run_id: int, finished_at: datetime, outcome: str, requests: int, missed_final: int = 0
+    ) -> None:
         with self.transaction() as db:
             db.execute(
-                "UPDATE runs SET finished_at = ?, outcome = ?, requests = ? WHERE id = ?",
-                (iso(finished_at), outcome, requests, run_id),
+                "UPDATE runs SET finished_at = ?, outcome = ?, requests = ?, missed_final = ? "
+                "WHERE id = ?",
+                (iso(finished_at), outcome, requests, missed_final, run_id),
             )
 
     # -- what the collector needs to know --------------------------------------------------------
     def known_stories(self, account_id: str, since: datetime) -> dict[str, KnownStory]:
-        with self.explained():
-            rows = self.db.execute(
-                "SELECT story_id, status, breakdowns_at FROM stories "
-                "WHERE account_id = ? AND (posted_at IS NULL OR posted_at >= ?)",
-                (account_id, iso(since)),
-            ).fetchall()
+        rows = self.db.execute(
+            "SELECT story_id, status, breakdowns_at, final_read_at FROM stories "
+            "WHERE account_id = ? AND (posted_at IS NULL OR posted_at >= ?)",
+            (account_id, iso(since)),
+        )
         return {
-            r["story_id"]: KnownStory(r["status"], r["breakdowns_at"] is not None) for r in rows
+            r["story_id"]: KnownStory(
+                r["status"], r["breakdowns_at"] is not None, r["final_read_at"] is not None
+            )
+            for r in rows
         }
 
+    def collect_hint(self, account_id: str, now: datetime) -> CollectHint | None:
+        row = self.db.execute(
+            "SELECT page_size, expand, updated_at FROM collect_hints WHERE account_id = ?",
+            (account_id,),
+        ).fetchone()
+        if row is None or (from_iso(row["updated_at"]) or now) < now - HINT_LIFETIME:
+            return None
+        return CollectHint(int(row["page_size"]), bool(row["expand"]))
+
+    def save_collect_hint(self, account_id: str, hint: CollectHint | None, now: datetime) -> None:
+        with self.transaction() as db:
+            if hint is None:
+                db.execute("DELETE FROM collect_hints WHERE account_id = ?", (account_id,))
+                return
+            db.execute(
+                "INSERT INTO collect_hints (account_id, page_size, expand, updated_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (account_id) DO UPDATE SET "
+                "page_size = excluded.page_size, expand = excluded.expand, "
+                "updated_at = excluded.updated_at",
+                (account_id, hint.page_size, int(hint.expand), iso(now)),
+            )
+
+    def metric_rejections(self, since: datetime) -> dict[tuple[str, str], str]:
+        """(provider, metric) -> reason, for the metrics Meta rejected since `since`."""
+        rows = self.db.execute(
+            "SELECT provider, metric, reason FROM metric_rejections WHERE rejected_at >= ?",
+            (iso(since),),
+        )
+        return {(r["provider"], r["metric"]): r["reason"] for r in rows}
+
+    def reject_metrics(self, rejected: dict[tuple[str, str], str], at: datetime) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO metric_rejections (provider, metric, rejected_at, reason) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (provider, metric) DO UPDATE SET "
+                "rejected_at = excluded.rejected_at, reason = excluded.reason",
+                [(p, m, iso(at), reason) for (p, m), reason in rejected.items()],
+            )
+
+    def count_missed_finals(self, now: datetime) -> int:
+        """Stories that expired without their final read and were not counted yet: counts them
+        once (so every run reports what expired since the one before)."""
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE stories SET missed_at = ? WHERE expires_at <= ? AND final_read_at IS NULL "
+                "AND missed_at IS NULL",
+                (iso(now), iso(now)),
+            )
+            return int(cursor.rowcount)
+
+    def missed_finals_since(self, since: datetime) -> int:
+        row = self.db.execute(
+            "SELECT coalesce(sum(missed_final), 0) FROM runs WHERE started_at >= ?", (iso(since),)
+        ).fetchone()
+        return int(row[0])
+
     def paused_until(self, key: str, now: datetime) -> tuple[datetime, str] | None:
-        with self.explained():
-            row = self.db.execute(
-                "SELECT until, reason FROM pauses WHERE key = ?", (key,)
-            ).fetchone()
+        row = self.db.execute("SELECT until, reason FROM pauses WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
         until = from_iso(row["until"])
@@ -283,7 +375,8 @@ class Archive:
         observed_at: datetime,
         stories: Sequence[StoryRecord],
     ) -> None:
-        """Write every story observation of one account in one transaction.
+        """Write what one run learnt of one account's stories in one transaction: every story it
+        listed, and an observation of each whose insights it asked for.
 
         Every text is redacted first: Meta may echo a token inside a field (a permalink, say).
         """
@@ -296,8 +389,9 @@ class Archive:
                     """
                     INSERT INTO stories (story_id, connection, account_id, username, media_type,
                         media_product_type, permalink, posted_at, expires_at, first_seen_at,
-                        last_observed_at, api_version, status, reason, breakdowns_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        last_observed_at, api_version, status, reason, breakdowns_at,
+                        insights_at, final_read_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (story_id) DO UPDATE SET
                         connection = excluded.connection,
                         username = excluded.username,
@@ -309,11 +403,11 @@ class Archive:
                         expires_at = coalesce(excluded.expires_at, expires_at),
                         last_observed_at = excluded.last_observed_at,
                         api_version = excluded.api_version,
-                        status = CASE WHEN status = 'too_few_viewers' THEN status
-                                      ELSE excluded.status END,
-                        reason = CASE WHEN status = 'too_few_viewers' THEN reason
-                                      ELSE excluded.reason END,
-                        breakdowns_at = coalesce(excluded.breakdowns_at, breakdowns_at)
+                        status = CASE WHEN ? THEN excluded.status ELSE status END,
+                        reason = CASE WHEN ? THEN excluded.reason ELSE reason END,
+                        breakdowns_at = coalesce(excluded.breakdowns_at, breakdowns_at),
+                        insights_at = coalesce(excluded.insights_at, insights_at),
+                        final_read_at = coalesce(excluded.final_read_at, final_read_at)
                     """,
                     (
                         story_id,
@@ -331,8 +425,14 @@ class Archive:
                         story.status,
                         reason,
                         seen if story.breakdowns_read else None,
+                        seen if story.insights_read else None,
+                        seen if story.final else None,
+                        story.read,
+                        story.read,
                     ),
                 )
+                if not story.read:
+                    continue  # listed only: what the archive knows of it stands
                 cursor = db.execute(
                     "INSERT INTO observations (run_id, story_id, observed_at, api_version, status, "
                     "reason) VALUES (?, ?, ?, ?, ?, ?)",
@@ -359,17 +459,26 @@ class Archive:
         since: datetime | None,
         until: datetime | None,
         account_ids: Sequence[str] | None = None,
+        now: datetime | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """One dict per story posted in [since, until): its columns and latest values (streamed)."""
+        """One dict per story posted in [since, until): its columns and latest values (streamed),
+        `observed_at` being when those values were read, and where they come from (`value_source`:
+        final, live, last_seen or none; docs/export.md)."""
         where, params = _window("s", since, until, account_ids)
         query = f"""
-            SELECT s.*, s.last_observed_at AS observed_at, v.name AS name, v.value AS value
+            SELECT s.*, coalesce(s.insights_at, s.last_observed_at) AS observed_at,
+                   CASE WHEN s.insights_at IS NULL THEN 'none'
+                        WHEN s.final_read_at IS NOT NULL AND s.insights_at >= s.final_read_at
+                             THEN 'final'
+                        WHEN s.expires_at > ? THEN 'live'
+                        ELSE 'last_seen' END AS value_source,
+                   v.name AS name, v.value AS value
             FROM stories s LEFT JOIN latest_values v ON v.story_id = s.story_id
             {where}
             ORDER BY s.posted_at, s.story_id
         """
-        with self.explained():
-            yield from _grouped(self.db.execute(query, params), key="story_id")
+        moment = iso(now or datetime.now(UTC))
+        yield from _grouped(self.db.execute(query, [moment, *params]), key="story_id")
 
     def snapshot_rows(
         self,
@@ -384,18 +493,20 @@ class Archive:
             SELECT s.story_id, s.connection, s.account_id, s.username, s.media_type,
                    s.media_product_type, s.permalink, s.posted_at, s.expires_at,
                    o.id AS observation_id, o.observed_at, o.api_version, o.status, o.reason,
+                   CASE WHEN NOT EXISTS (SELECT 1 FROM observation_values x
+                                         WHERE x.observation_id = o.id) THEN 'none'
+                        WHEN s.final_read_at = o.observed_at THEN 'final'
+                        ELSE 'live' END AS value_source,
                    v.name AS name, v.value AS value
             FROM observations o JOIN stories s ON s.story_id = o.story_id
             LEFT JOIN observation_values v ON v.observation_id = o.id
             {where}
             ORDER BY s.posted_at, s.story_id, o.observed_at, o.id
         """
-        with self.explained():
-            yield from _grouped(self.db.execute(query, params), key="observation_id")
+        yield from _grouped(self.db.execute(query, params), key="observation_id")
 
     def story_count(self) -> int:
-        with self.explained():
-            return int(self.db.execute("SELECT count(*) FROM stories").fetchone()[0])
+        return int(self.db.execute("SELECT count(*) FROM stories").fetchone()[0])
 
 
 def damaged(path: Path, problems: list[str]) -> DamagedError:

@@ -48,7 +48,10 @@ def _stamp(runtime: Runtime) -> CheckStamp:
 
 @contextlib.contextmanager
 def open_archive(runtime: Runtime, now: datetime) -> Iterator[Archive]:
-    """The archive for a run, checked first when the check is due."""
+    """The archive for a run, checked first when the check is due. A SQLite error inside the block
+    (a full disk, damage met mid-run) comes out as the user reads it."""
+    import sqlite3
+
     stamp = _stamp(runtime)
     verify = stamp.due(now, runtime.settings.get("archive_check_hours"))
     try:
@@ -60,9 +63,11 @@ def open_archive(runtime: Runtime, now: datetime) -> Iterator[Archive]:
         stamp.passed(now)
     try:
         yield archive
-    except DamagedError:
-        stamp.forget()  # SQLite met damage mid-run: the next run checks before it writes
-        raise
+    except (DamagedError, sqlite3.Error) as exc:
+        error = exc if isinstance(exc, DamagedError) else archive.failure(exc)
+        if isinstance(error, DamagedError):
+            stamp.forget()  # damage met mid-run: the next run checks before it writes
+        raise error from None
     finally:
         archive.close()
 

@@ -1,15 +1,21 @@
-"""Collect one account's live stories and their metrics, with as few requests as Meta allows.
+"""Collect one account's live stories and their metrics, with as few requests as Meta allows,
+and never lose a story's final values.
 
-The usual case is one request per account: `/{ig-id}/stories` with the plain metrics expanded
-(`insights.metric(...)`). Only where that cannot work does it fall back to reading insights per
-story (a batch request on graph.facebook.com, single requests on graph.instagram.com): when a live
-story has too few viewers (Meta then fails the whole expanded call), or when the expansion itself
-is refused.
-Breakdowns cost a request per story each, so they are read once per story, late in its 24 hours.
+The usual case is one request per account and run: `/{ig-id}/stories` with the plain metrics
+expanded (`insights.metric(...)`). A story that will expire before the next run (the schedule's
+interval) gets its final read now: its plain metrics (from that same listing, or one request) and its
+breakdowns together; breakdowns are read only then.
 
-Errors are sorted by who they concern: a story (too few viewers, gone), a metric (rejected:
-dropped for the run), the account (throttled, unreachable), or the connection (dead token,
-user/app throttle).
+Meta's answers are handled as Meta means them:
+- a story under 5 viewers ("Not enough viewers") is asked again at every run, for free, in the
+  expanded listing (when Meta's expansion fails as a whole because of it, UNSURE, the listing is
+  read plainly that run, and only stories due for their final read cost a request of their own);
+- "reduce the amount of data" (code 1): a smaller page, then no field expansion (insights per story);
+  what worked is remembered for the account;
+- a metric Meta rejects (code 100 naming it, the whole request cancelled with subcode 2207086, or a
+  permission error for one metric) is dropped with a warning and remembered; only when every metric
+  fails alike is it the account's permission that is missing;
+- throttles and code 368 pause the account or the connection; a dead token closes the connection.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +33,7 @@ from igconnect.export.archive import (
     STATUS_METRIC_UNAVAILABLE,
     STATUS_OK,
     STATUS_TOO_FEW_VIEWERS,
+    CollectHint,
     KnownStory,
     StoryRecord,
 )
@@ -36,8 +43,10 @@ from igconnect.meta.errors import (
     BadParameter,
     MetaApiError,
     MetaUnreachable,
+    MetricRejected,
     NotEnoughViewers,
     PermissionMissing,
+    RequestTooLarge,
     Throttled,
     TokenDead,
     TransientError,
@@ -47,8 +56,11 @@ from igconnect.redact import redact
 log = logging.getLogger("igconnect.export")
 
 LISTING_FIELDS = "id,media_type,media_product_type,permalink,timestamp"
-PAGE_SIZE = 100
+PAGE_SIZES = (100, 25, 5)  # a listing Meta finds too large is asked again smaller, in this order
 BATCH_LIMIT = 50
+FEW_VIEWERS_REASON = "fewer than 5 viewers so far (asked again until it expires)"
+BREAKDOWN_MODES = ("auto", "now", "never")  # at the final read / for every story / not at all
+EXPANDED, FEW_VIEWERS, PLAIN = "expanded", "few-viewers", "plain"  # how a listing was read
 
 # Outcome states of an account in a run.
 COLLECTED = "collected"
@@ -65,6 +77,7 @@ class AccountJob:
     username: str
     account_id: str
     known: dict[str, KnownStory] = field(default_factory=dict)
+    hint: CollectHint | None = None  # how the listing last worked for this account
 
 
 @dataclass
@@ -79,6 +92,8 @@ class AccountOutcome:
     pause_key: str | None = None  # what to pause (account:ID / connection:NAME / app)
     pause_until: datetime | None = None
     token_dead: bool = False
+    checkpoint: bool = False  # the token is held by a security check (190/459): try again later
+    hint: CollectHint | None = None  # what worked this run, when it differs from the default
 
 
 class ConnectionGate:
@@ -96,24 +111,27 @@ class ConnectionGate:
 
 
 class RunContext:
-    """What the accounts of one run share: the API version, metrics dropped, warnings, the clock."""
+    """What the accounts of one run share: the API version, the schedule's interval, the metrics
+    Meta rejects (remembered from earlier runs and found in this one), warnings, the clock."""
 
     def __init__(
         self,
         *,
         version: str,
-        breakdown_age: timedelta,
-        force_breakdowns: bool,
+        interval: timedelta,
+        breakdowns: str,
         clock: Callable[[], datetime],
+        rejected: Mapping[tuple[str, str], str] | None = None,
         extra_metrics: Iterable[str] = (),
     ) -> None:
         self.version = version
-        self.breakdown_age = breakdown_age
-        self.force_breakdowns = force_breakdowns
+        self.interval = interval
+        self.breakdowns = breakdowns
         self.clock = clock
         self.extra_metrics = tuple(extra_metrics)
         self._lock = threading.Lock()
-        self.dropped: set[str] = set()  # metrics Meta rejected this run
+        self.rejected: dict[tuple[str, str], str] = dict(rejected or {})  # (provider, metric)
+        self.newly_rejected: dict[tuple[str, str], str] = {}
         self.no_expansion: set[str] = set()  # providers that refused field expansion this run
         self.warnings: list[str] = []
 
@@ -121,38 +139,49 @@ class RunContext:
         names = [m.name for m in catalogue.story_metrics(self.version, provider)]
         names += [n for n in self.extra_metrics if n not in names]
         with self._lock:
-            return [n for n in names if n not in self.dropped]
+            return [n for n in names if (provider, n) not in self.rejected]
 
     def required_for(self, provider: str) -> list[str]:
-        names = [m.name for m in catalogue.story_metrics(self.version, provider) if not m.unsure]
-        return names + [n for n in self.extra_metrics if n not in names]
+        """The metrics a read that got insights must have: asked for, and not optional."""
+        return [n for n in self.metrics_for(provider) if not catalogue.is_optional(n)]
 
     def breakdowns_for(self, provider: str) -> list[catalogue.Breakdown]:
         with self._lock:
             return [
                 b
                 for b in catalogue.story_breakdowns(self.version, provider)
-                if b.metric not in self.dropped
+                if (provider, b.metric) not in self.rejected
             ]
 
-    def drop(self, names: Iterable[str], why: str) -> None:
+    def final_due(self, record: StoryRecord, now: datetime) -> bool:
+        """Will the story expire before the next run? A run may start a little late: the next
+        one is expected one interval from now, give or take `FINAL_GRACE`."""
+        expires = record.expires_at
+        return expires is not None and expires - now <= self.interval + FINAL_GRACE
+
+    def drop(self, provider: str, names: Iterable[str], why: str) -> None:
+        path = "Instagram Login" if provider == "instagram" else "Facebook Login"
         with self._lock:
             for name in names:
-                if name in self.dropped:
+                if (provider, name) in self.rejected:
                     continue
-                self.dropped.add(name)
-                message = f"Meta rejected the story metric '{name}' ({why}); collected the rest"
-                if catalogue.is_unsure(name):
-                    log.info("%s", message)
-                else:  # the CLI prints the warnings; the log file gets it at INFO
-                    self.warnings.append(message)
-                    log.info("warning: %s", message)
+                self.rejected[(provider, name)] = why
+                self.newly_rejected[(provider, name)] = why
+                message = (
+                    f"Meta rejected the story metric '{name}' on the {path} path ({why}); "
+                    "collected the rest, and will not ask for it again for a while"
+                )
+                self.warnings.append(message)  # the CLI prints them; the log gets them at INFO
+                log.info("warning: %s", message)
 
     def refuse_expansion(self, provider: str, why: str) -> None:
         with self._lock:
             if provider not in self.no_expansion:
                 self.no_expansion.add(provider)
                 log.info("field expansion refused on the %s path (%s); per story", provider, why)
+
+
+FINAL_GRACE = timedelta(minutes=2)
 
 
 def rejected_metrics(exc: MetaApiError, asked: list[str]) -> list[str]:
@@ -245,21 +274,9 @@ class AccountCollector:
             reason = f"the token of connection '{job.connection}' is dead: {exc.reason}"
             self.gate.close(reason)
             outcome.state, outcome.reason, outcome.token_dead = BROKEN, reason, True
+            outcome.checkpoint = exc.may_recover
         except Throttled as exc:
-            until = self.run.clock() + timedelta(seconds=exc.wait_seconds)
-            outcome.state = THROTTLED
-            outcome.pause_until = until
-            if exc.scope == "account":
-                outcome.pause_key = f"account:{job.account_id}"
-                outcome.reason = f"Meta throttled the account until {until:%H:%M} UTC"
-            elif exc.scope == "app":
-                outcome.pause_key = "app"
-                outcome.reason = f"Meta throttled the app until {until:%H:%M} UTC"
-                self.gate.close(outcome.reason)
-            else:
-                outcome.pause_key = f"connection:{job.connection}"
-                outcome.reason = f"Meta throttled the connection until {until:%H:%M} UTC"
-                self.gate.close(outcome.reason)
+            self._throttled(job, outcome, exc)
         except PermissionMissing as exc:
             outcome.state = FAILED
             outcome.reason = f"permission missing: {short(exc)} (reconnect with every permission)"
@@ -271,25 +288,37 @@ class AccountCollector:
             outcome.reason = f"unexpected {type(exc).__name__}: {short(exc)} (see the log file)"
         return outcome
 
-    # -- the steps -------------------------------------------------------------------------------
-    def _get(self, outcome: AccountOutcome, path: str, params: dict[str, Any]) -> Any:
-        outcome.requests += 1
-        return self.client.get(path, params)
+    def _throttled(self, job: AccountJob, outcome: AccountOutcome, exc: Throttled) -> None:
+        until = self.run.clock() + timedelta(seconds=exc.wait_seconds)
+        outcome.state = THROTTLED
+        outcome.pause_until = until
+        if exc.scope == "account":
+            outcome.pause_key = f"account:{job.account_id}"
+            outcome.reason = f"Meta throttled the account until {until:%H:%M} UTC"
+            return
+        if exc.scope == "app":
+            outcome.pause_key = "app"
+            outcome.reason = f"Meta throttled the app until {until:%H:%M} UTC"
+        elif exc.scope == "blocked":
+            outcome.pause_key = f"connection:{job.connection}"
+            outcome.reason = (
+                f"Meta temporarily blocked the connection's calls (code 368); paused until "
+                f"{until:%H:%M} UTC"
+            )
+        else:
+            outcome.pause_key = f"connection:{job.connection}"
+            outcome.reason = f"Meta throttled the connection until {until:%H:%M} UTC"
+        self.gate.close(outcome.reason)
 
+    # -- the steps -------------------------------------------------------------------------------
     def _collect(self, job: AccountJob, outcome: AccountOutcome) -> list[StoryRecord]:
-        provider = job.provider
-        known_few = {sid for sid, k in job.known.items() if k.status == STATUS_TOO_FEW_VIEWERS}
-        nodes: list[dict[str, Any]] | None = None
-        if not known_few and provider not in self.run.no_expansion:
-            nodes = self._list_expanded(job, outcome)
-        if nodes is None:
-            nodes = self._list(job, outcome, None)
+        nodes, how = self._listing(job, outcome)
+        expanded = how == EXPANDED
         now = self.run.clock()
         newest = max((parse_time(n.get("timestamp")) for n in nodes), default=None, key=_key)
         if newest is not None and newest > now:  # our clock is behind Meta's: trust Meta's
             now = newest
         records: list[StoryRecord] = []
-        pending: list[StoryRecord] = []
         for node in nodes:
             record = StoryRecord(
                 story_id=str(node.get("id")),
@@ -300,29 +329,46 @@ class AccountCollector:
                 status=STATUS_OK,
             )
             records.append(record)
-            if record.story_id in known_few:
-                record.status = STATUS_TOO_FEW_VIEWERS
-                record.reason = "fewer than 5 viewers (not retried)"
-            elif isinstance(node.get("insights"), dict):
-                record.values.update(parse_insights(node["insights"].get("data")))
-            else:
-                pending.append(record)
-        if pending:
-            self._insights_per_story(job, outcome, pending)
+            if expanded:
+                record.read = True
+                insights = node.get("insights")
+                data = insights.get("data") if isinstance(insights, dict) else None
+                if data:
+                    record.values.update(parse_insights(data))
+                    record.insights_read = True
+                else:  # Meta leaves a story under 5 viewers out of the expansion
+                    record.status, record.reason = STATUS_TOO_FEW_VIEWERS, FEW_VIEWERS_REASON
+        # Without the expansion every story needs a request of its own, unless it failed only
+        # because a story has too few viewers: then only stories never read before and final
+        # reads are worth one (the others keep last run's values, and the expansion is tried
+        # again next run).
+        due = [r for r in records if self.run.final_due(r, now)]
+        if how == PLAIN:
+            wanted = records
+        elif how == FEW_VIEWERS:
+            finals = {r.story_id for r in due}
+            wanted = [r for r in records if r.story_id in finals or r.story_id not in job.known]
+        else:
+            wanted = due
+        unread = [r for r in wanted if not r.read]
+        if unread:
+            self._insights_per_story(job, outcome, unread)
+        for record in due:
+            record.final = True
         for record in records:
-            if record.status != STATUS_TOO_FEW_VIEWERS and self._breakdowns_due(job, record, now):
+            if record.insights_read and self._breakdowns_due(job, record):
                 self._read_breakdowns(job, outcome, record)
             self._settle_status(job, record)
         return records
 
     def _list(
-        self, job: AccountJob, outcome: AccountOutcome, insights: list[str] | None
+        self, job: AccountJob, outcome: AccountOutcome, insights: list[str] | None, size: int
     ) -> list[dict[str, Any]]:
         fields = LISTING_FIELDS
         if insights:
             fields += f",insights.metric({','.join(insights)})"
         nodes: list[dict[str, Any]] = []
-        params: dict[str, Any] = {"fields": fields, "limit": PAGE_SIZE}
+        params: dict[str, Any] = {"fields": fields, "limit": size}
         pages = self.client.pages(f"{job.account_id}/stories", params)
         while True:
             outcome.requests += 1  # counted before the call, so a failed call counts too
@@ -333,27 +379,105 @@ class AccountCollector:
                 return nodes
             nodes.extend(n for n in page.get("data", []) if isinstance(n, dict) and n.get("id"))
 
-    def _list_expanded(
+    def _listing(
         self, job: AccountJob, outcome: AccountOutcome
-    ) -> list[dict[str, Any]] | None:
-        """The listing with the plain metrics expanded; None when it must fall back per story."""
-        while True:
+    ) -> tuple[list[dict[str, Any]], str]:
+        """The account's stories, with their plain metrics expanded when Meta allows it.
+        Returns the nodes and how they were read: EXPANDED, FEW_VIEWERS (the expansion failed
+        because a story has under 5 viewers) or PLAIN."""
+        how = PLAIN
+        hint = job.hint or CollectHint(PAGE_SIZES[0], expand=True)
+        sizes = [s for s in PAGE_SIZES if s <= hint.page_size] or [PAGE_SIZES[-1]]
+        expand = hint.expand and job.provider not in self.run.no_expansion
+        while expand:
             asked = self.run.metrics_for(job.provider)
             if not asked:
-                return None
+                break
             try:
-                return self._list(job, outcome, asked)
+                nodes = self._list(job, outcome, asked, sizes[0])
             except NotEnoughViewers:
-                return None  # one story under 5 viewers fails the whole call (UNSURE): per story
-            except BadParameter as exc:
-                if exc.object_missing:
-                    raise
-                rejected = rejected_metrics(exc, asked)
-                if rejected:
-                    self.run.drop(rejected, short(exc))
+                how = FEW_VIEWERS  # UNSURE: Meta fails the whole listing for one such story
+                break
+            except RequestTooLarge:
+                if len(sizes) > 1:
+                    sizes.pop(0)
                     continue
-                self.run.refuse_expansion(job.provider, short(exc))
-                return None
+                expand = False  # even a small page is too much with the insights in it
+                break
+            except (BadParameter, MetricRejected, PermissionMissing) as exc:
+                if isinstance(exc, BadParameter) and exc.object_missing:
+                    raise
+                if self._metric_problem(job, outcome, exc, asked, None):
+                    continue
+                if isinstance(exc, BadParameter):
+                    self.run.refuse_expansion(job.provider, short(exc))
+                    break
+                raise
+            self._remember(job, outcome, CollectHint(sizes[0], expand=True))
+            return nodes, EXPANDED
+        nodes = self._plain_listing(job, outcome, sizes)
+        self._remember(job, outcome, CollectHint(sizes[0], expand=expand))
+        return nodes, how
+
+    def _plain_listing(
+        self, job: AccountJob, outcome: AccountOutcome, sizes: list[int]
+    ) -> list[dict[str, Any]]:
+        while True:
+            try:
+                return self._list(job, outcome, None, sizes[0])
+            except RequestTooLarge:
+                if len(sizes) == 1:
+                    raise
+                sizes.pop(0)
+
+    def _remember(self, job: AccountJob, outcome: AccountOutcome, hint: CollectHint) -> None:
+        default = hint == CollectHint(PAGE_SIZES[0], expand=True)
+        if hint != job.hint and not (default and job.hint is None):
+            outcome.hint = hint
+
+    def _metric_problem(
+        self,
+        job: AccountJob,
+        outcome: AccountOutcome,
+        exc: MetaApiError,
+        asked: list[str],
+        story_id: str | None,
+    ) -> bool:
+        """Is `exc` about one of the metrics `asked`? Drop those and say True; False when it is
+        not about metrics (the caller decides), raising when it is about the account."""
+        named = rejected_metrics(exc, asked)
+        if named:
+            self.run.drop(job.provider, named, short(exc))
+            return True
+        if not isinstance(exc, MetricRejected | PermissionMissing):
+            return False
+        # Meta did not say which: ask each metric alone, on one story, once. If every one fails
+        # alike the account lacks a permission; otherwise the ones that fail are rejected.
+        story = story_id or self._a_story(job, outcome)
+        if story is None:
+            return False
+        failing: list[str] = []
+        for name in asked:
+            try:
+                outcome.requests += 1
+                self.client.get(f"{story}/insights", {"metric": name})
+            except (TokenDead, Throttled):
+                raise
+            except NotEnoughViewers:
+                continue  # says nothing about the metric
+            except MetaApiError as single:
+                if type(single) is type(exc) or rejected_metrics(single, [name]):
+                    failing.append(name)
+        if not failing:
+            return False
+        if len(failing) == len(asked):
+            raise exc  # not one metric works: the account's permission is what is missing
+        self.run.drop(job.provider, failing, short(exc))
+        return True
+
+    def _a_story(self, job: AccountJob, outcome: AccountOutcome) -> str | None:
+        nodes = self._list(job, outcome, None, PAGE_SIZES[-1])
+        return str(nodes[0]["id"]) if nodes else None
 
     def _insights_per_story(
         self, job: AccountJob, outcome: AccountOutcome, records: list[StoryRecord]
@@ -363,30 +487,36 @@ class AccountCollector:
             asked = self.run.metrics_for(job.provider)
             if not asked:
                 for record in todo:
+                    record.read = True
                     record.status, record.reason = STATUS_METRIC_UNAVAILABLE, "no metric accepted"
                 return
             answers = self._insights_requests(job, outcome, todo, {"metric": ",".join(asked)})
             retry: list[StoryRecord] = []
             for record, (body, error) in zip(todo, answers, strict=True):
+                record.read = True
                 if error is None:
-                    record.values.update(parse_insights((body or {}).get("data")))
+                    values = parse_insights((body or {}).get("data"))
+                    if values:
+                        record.values.update(values)
+                        record.insights_read = True
+                    else:  # Meta answers an empty set when a story has no insights (yet)
+                        record.status, record.reason = STATUS_TOO_FEW_VIEWERS, FEW_VIEWERS_REASON
                 elif isinstance(error, NotEnoughViewers):
-                    record.status = STATUS_TOO_FEW_VIEWERS
-                    record.reason = "fewer than 5 viewers (not retried)"
-                elif isinstance(error, BadParameter) and not error.object_missing:
-                    rejected = rejected_metrics(error, asked)
-                    if rejected:
-                        self.run.drop(rejected, short(error))
-                        retry.append(record)
-                    else:
-                        record.status, record.reason = STATUS_ERROR, short(error)
-                elif isinstance(error, BadParameter):
+                    record.status, record.reason = STATUS_TOO_FEW_VIEWERS, FEW_VIEWERS_REASON
+                elif isinstance(error, TokenDead | Throttled):
+                    raise error
+                elif isinstance(error, BadParameter) and error.object_missing:
                     record.status, record.reason = (
                         STATUS_ERROR,
                         "gone before its insights were read",
                     )
-                elif isinstance(error, TokenDead | Throttled):
-                    raise error
+                elif isinstance(error, BadParameter | MetricRejected | PermissionMissing):
+                    if self._metric_problem(job, outcome, error, asked, record.story_id):
+                        retry.append(record)
+                    elif isinstance(error, PermissionMissing):
+                        raise error
+                    else:
+                        record.status, record.reason = STATUS_ERROR, short(error)
                 else:
                     record.status, record.reason = STATUS_ERROR, short(error)
             todo = retry
@@ -431,21 +561,23 @@ class AccountCollector:
         self, outcome: AccountOutcome, record: StoryRecord, params: dict[str, str]
     ) -> tuple[Any, MetaApiError | None]:
         try:
-            return self._get(outcome, f"{record.story_id}/insights", params), None
+            outcome.requests += 1
+            return self.client.get(f"{record.story_id}/insights", params), None
         except (TokenDead, Throttled):
             raise
         except MetaApiError as exc:
             return None, exc
 
-    def _breakdowns_due(self, job: AccountJob, record: StoryRecord, now: datetime) -> bool:
-        if self.run.force_breakdowns:
+    def _breakdowns_due(self, job: AccountJob, record: StoryRecord) -> bool:
+        mode = self.run.breakdowns
+        if mode == "never":
+            return False
+        if mode == "now":
             return True
         known = job.known.get(record.story_id)
-        if known is not None and known.breakdowns_read:
-            return False
-        if record.posted_at is None:
-            return False
-        return now - record.posted_at >= self.run.breakdown_age
+        return record.final and not (
+            known is not None and known.final_read and known.breakdowns_read
+        )
 
     def _read_breakdowns(
         self, job: AccountJob, outcome: AccountOutcome, record: StoryRecord
@@ -457,20 +589,16 @@ class AccountCollector:
             if error is None:
                 record.values.update(parse_breakdown((body or {}).get("data"), spec))
             elif isinstance(error, NotEnoughViewers):
-                record.status = STATUS_TOO_FEW_VIEWERS
-                record.reason = "fewer than 5 viewers (not retried)"
-                return
-            elif isinstance(error, BadParameter) and not error.object_missing:
-                self.run.drop([spec.metric], short(error))
-            elif isinstance(error, TransientError):
-                complete = False  # read it again next run
-            else:
                 complete = False
+            elif isinstance(error, BadParameter) and not error.object_missing:
+                self.run.drop(job.provider, [spec.metric], short(error))
+            else:
+                complete = False  # read it again at the next run, if there is one
                 log.info("breakdown %s of story %s: %s", spec.metric, record.story_id, short(error))
         record.breakdowns_read = complete
 
     def _settle_status(self, job: AccountJob, record: StoryRecord) -> None:
-        if record.status != STATUS_OK:
+        if record.status != STATUS_OK or not record.insights_read:
             return
         missing = [m for m in self.run.required_for(job.provider) if m not in record.values]
         if missing:

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("igconnect.export")
 
-BREAKDOWN_MODES = ("auto", "now")
+BREAKDOWN_MODES = col.BREAKDOWN_MODES
 KNOWN_STORY_HORIZON = timedelta(hours=48)  # archive rows the collector needs about live stories
 
 
@@ -53,7 +53,7 @@ class ExportOptions:
     fetch: bool = True  # False: write from the archive only
     accounts: list[str] = field(default_factory=list)  # usernames (with or without @)
     connections: list[str] = field(default_factory=list)
-    breakdowns: str = "auto"  # auto: once per story at `export_breakdown_age_hours`; now: force
+    breakdowns: str = "auto"  # auto: at each story's final read; now: for every story; never
     clock: Callable[[], datetime] | None = None  # the time "now" (tests and the sandbox move it)
     on_planned: Callable[[int], None] | None = None  # how many accounts will be collected
     on_account: Callable[[AccountReport], None] | None = None  # each account as it finishes
@@ -86,6 +86,7 @@ class ExportResult:
     fetched: bool
     seconds: float
     broken_connections: list[str] = field(default_factory=list)
+    missed_final_reads: int = 0  # stories that expired since the last run without a final read
 
     @property
     def failed(self) -> list[AccountReport]:
@@ -251,9 +252,9 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
         reports: list[AccountReport] = []
         warnings: list[str] = []
         broken: list[str] = []
-        requests = 0
+        requests = missed = 0
         if options.fetch:
-            reports, requests, warnings, broken = _collect_all(
+            reports, requests, warnings, broken, missed = _collect_all(
                 runtime, options, plan, archive, clock
             )
         result = ExportResult(
@@ -267,7 +268,10 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
             fetched=options.fetch,
             seconds=0.0,
             broken_connections=broken,
+            missed_final_reads=missed,
         )
+        if missed:
+            log.info("warning: %d stories expired without a final read since the last run", missed)
         if result.exit_code != ExitCode.NOTHING_COLLECTED:
             result.rows = _write(archive, options, plan, out_path, fmt, settings, clock)
             result.output = str(out_path) if out_path else "-"
@@ -329,6 +333,7 @@ def _write(
     settings: object,
     clock: Callable[[], datetime],
 ) -> int:
+    from igconnect.export.derived import DERIVED_COLUMNS, sequence_windows, with_derived
     from igconnect.export.writer import write_rows
     from igconnect.meta.metrics import metric_columns
 
@@ -337,10 +342,24 @@ def _write(
     if since is None:
         days = settings.get("export_window_days")  # type: ignore[attr-defined]
         since = clock() - timedelta(days=days) if days else None
-    reader = archive.snapshot_rows if options.snapshots else archive.latest_rows
-    rows = reader(since=since, until=options.until, account_ids=plan.account_ids)
+    if options.snapshots:
+        rows = archive.snapshot_rows(since=since, until=options.until, account_ids=plan.account_ids)
+    else:
+        rows = archive.latest_rows(
+            since=since, until=options.until, account_ids=plan.account_ids, now=clock()
+        )
+    # Derived columns (rates, sequences) follow the metric columns; see export/derived.py.
+    rows = with_derived(
+        archive.db,
+        rows,
+        since=since,
+        until=options.until,
+        account_ids=plan.account_ids,
+        windows=sequence_windows(settings),  # type: ignore[arg-type]
+    )
     escape = settings.get("export_escape_formulas")  # type: ignore[attr-defined]
-    return write_rows(rows, out_path, fmt, metric_columns(version), escape_formulas=escape)
+    columns = [*metric_columns(version), *DERIVED_COLUMNS]
+    return write_rows(rows, out_path, fmt, columns, escape_formulas=escape)
 
 
 def _collect_all(
@@ -349,17 +368,21 @@ def _collect_all(
     plan: _Plan,
     archive: Archive,
     clock: Callable[[], datetime],
-) -> tuple[list[AccountReport], int, list[str], list[str]]:
+) -> tuple[list[AccountReport], int, list[str], list[str], int]:
     from igconnect.connections.clients import client_for
     from igconnect.meta.errors import TokenDead
 
     settings = runtime.settings
     version = settings.get("graph_version")
+    now = clock()
     run = col.RunContext(
         version=version,
-        breakdown_age=timedelta(hours=settings.get("export_breakdown_age_hours")),
-        force_breakdowns=options.breakdowns == "now",
+        interval=timedelta(minutes=settings.get("schedule_interval_minutes")),
+        breakdowns=options.breakdowns,
         clock=clock,
+        rejected=archive.metric_rejections(
+            now - timedelta(days=settings.get("metric_recheck_days"))
+        ),
     )
     reports: list[AccountReport] = list(plan.skipped)
     broken: list[str] = []
@@ -368,7 +391,6 @@ def _collect_all(
     clients: dict[str, GraphClient] = {}
     gates: dict[str, col.ConnectionGate] = {}
     jobs: list[col.AccountJob] = []
-    now = clock()
     for job in plan.jobs:
         pause = (
             archive.paused_until("app", now)
@@ -408,6 +430,8 @@ def _collect_all(
         options.on_planned(len(jobs))
     requests = 0
     run_id = archive.start_run(now)
+    # Before this run reads anything: what expired since the last one without its final read.
+    missed = archive.count_missed_finals(now)
     try:
         for outcome in _run_pool(
             jobs, run, clients, gates, archive, now, settings.get("export_concurrency")
@@ -422,11 +446,18 @@ def _collect_all(
                     observed_at=clock(),
                     stories=outcome.stories,
                 )
+            if outcome.hint is not None and outcome.account_id:
+                archive.save_collect_hint(outcome.account_id, outcome.hint, now)
             if outcome.pause_key and outcome.pause_until:
                 archive.pause(outcome.pause_key, outcome.pause_until, outcome.reason or "throttled")
             if outcome.token_dead and outcome.connection not in broken:
                 broken.append(outcome.connection)
-                _mark_broken(runtime, outcome.connection, outcome.reason or "token dead")
+                _mark_broken(
+                    runtime,
+                    outcome.connection,
+                    outcome.reason or "token dead",
+                    may_recover=outcome.checkpoint,
+                )
             report = AccountReport(
                 outcome.connection,
                 outcome.username,
@@ -444,9 +475,14 @@ def _collect_all(
             requests += client.request_count
             client.close()
     collected = sum(1 for r in reports if r.ok)
-    archive.finish_run(run_id, clock(), f"{collected}/{len(reports)} accounts", requests)
+    _cleared_checkpoints(runtime, plan, reports, broken)
+    if run.newly_rejected:
+        archive.reject_metrics(run.newly_rejected, now)
+    archive.finish_run(
+        run_id, clock(), f"{collected}/{len(reports)} accounts", requests, missed_final=missed
+    )
     runtime.warnings.extend(run.warnings)
-    return reports, requests, run.warnings, broken
+    return reports, requests, run.warnings, broken, missed
 
 
 def _run_pool(
@@ -480,6 +516,7 @@ def _run_pool(
                 if job is None:
                     break
                 job.known = archive.known_stories(job.account_id, now - KNOWN_STORY_HORIZON)
+                job.hint = archive.collect_hint(job.account_id, now)
                 pending.add(pool.submit(task, job))
             if not pending:
                 return
@@ -488,7 +525,9 @@ def _run_pool(
                 yield future.result()
 
 
-def _mark_broken(runtime: Runtime, name: str, reason: str) -> None:
+def _mark_broken(runtime: Runtime, name: str, reason: str, *, may_recover: bool = False) -> None:
+    """Record a dead token; one held by a security checkpoint (190/459) is only marked held, so
+    the next run tries it again instead of skipping it."""
     from igconnect.connections.store import ConnectionStore
 
     try:
@@ -496,9 +535,27 @@ def _mark_broken(runtime: Runtime, name: str, reason: str) -> None:
             store = ConnectionStore(db)
             connection = store.find(name)
             if connection is not None:
-                store.mark_broken(connection.id, reason)
+                store.mark_broken(connection.id, reason, may_recover=may_recover)
     except IgconnectError as exc:  # the run goes on; the summary still names the connection
         log.warning("could not mark connection %s broken: %s", name, exc)
+
+
+def _cleared_checkpoints(
+    runtime: Runtime, plan: _Plan, reports: list[AccountReport], broken: list[str]
+) -> None:
+    """A connection held by a checkpoint that worked again this run is ok again."""
+    from igconnect.connections.model import STATUS_CHECKPOINT
+    from igconnect.connections.store import ConnectionStore
+
+    worked = {r.connection for r in reports if r.ok} - set(broken)
+    held = [c for c in plan.connections.values() if c.status == STATUS_CHECKPOINT]
+    cleared = [c for c in held if c.name in worked]
+    if not cleared:
+        return
+    with runtime.state.transaction() as db:
+        for connection in cleared:
+            ConnectionStore(db).mark_ok(connection.id)
+            log.info("connection %s works again: its checkpoint was cleared", connection.name)
 
 
 def _notify(options: ExportOptions, report: AccountReport) -> None:

@@ -28,6 +28,7 @@ FIXED_COLUMNS = (
     "api_version",
     "status",
     "reason",
+    "value_source",
 )
 FORMATS = ("csv", "jsonl")
 # What Excel, LibreOffice and Sheets read as the start of a formula (OWASP, "CSV Injection").

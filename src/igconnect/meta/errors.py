@@ -18,10 +18,22 @@ TOKEN_DEAD_REASONS: dict[int, str] = {
     467: "the token is invalid or the user logged out",
     492: "the user lost their role on the Page",
 }
-THROTTLE_CODES = {4: "app", 17: "user", 32: "page", 613: "custom", 80002: "account"}
-# How long to pause when Meta throttles without saying how long (seconds).
-DEFAULT_THROTTLE_WAIT = {"app": 900, "user": 900, "page": 900, "custom": 900, "account": 3600}
+THROTTLE_CODES = {4: "app", 17: "user", 32: "page", 613: "custom", 80002: "account", 368: "blocked"}
+# How long to pause when Meta throttles without saying how long (seconds). Code 368 ("temporarily
+# blocked" for going too fast) never says; calling again while blocked extends the block.
+DEFAULT_THROTTLE_WAIT = {
+    "app": 900,
+    "user": 900,
+    "page": 900,
+    "custom": 900,
+    "account": 3600,
+    "blocked": 3600,
+}
 NOT_ENOUGH_VIEWERS = "not enough viewers"
+REDUCE_DATA = "reduce the amount of data"  # code 1: "Please reduce the amount of data you're ..."
+# The whole insights request was cancelled because of one of the metrics it asked for.
+METRIC_CANCELLED_SUBCODE = 2207086
+CHECKPOINT_SUBCODE = 459
 
 
 class MetaApiError(IgconnectError):
@@ -67,6 +79,12 @@ class TokenDead(MetaApiError):
     exit_code = ExitCode.AUTH
 
     @property
+    def may_recover(self) -> bool:
+        """459 (a security checkpoint) is reported to end once the user clears it on facebook.com:
+        worth checking again before calling the connection broken for good."""
+        return self.subcode == CHECKPOINT_SUBCODE
+
+    @property
     def reason(self) -> str:
         if self.subcode in TOKEN_DEAD_REASONS:
             return TOKEN_DEAD_REASONS[self.subcode]
@@ -100,6 +118,15 @@ class BadParameter(MetaApiError):
     @property
     def object_missing(self) -> bool:
         return self.subcode == 33
+
+
+class RequestTooLarge(MetaApiError):
+    """Code 1 "Please reduce the amount of data you're asking for": the same request will fail
+    again; a smaller one (a smaller page, fewer fields, no field expansion) may not."""
+
+
+class MetricRejected(MetaApiError):
+    """The whole request was cancelled because of one metric it asked for (subcode 2207086)."""
 
 
 class TransientError(MetaApiError):
@@ -157,16 +184,20 @@ def error_from_body(
         return TokenDead(message, hint=reconnect_hint, **details)
     if code == 10 and NOT_ENOUGH_VIEWERS in message.lower():
         return NotEnoughViewers(message, **details)
+    if code == 1 and REDUCE_DATA in message.lower():
+        return RequestTooLarge(message, **details)
+    if subcode == METRIC_CANCELLED_SUBCODE:
+        return MetricRejected(message, **details)
     if code in THROTTLE_CODES:
         scope = THROTTLE_CODES[code]
         wait = regain_minutes * 60 if regain_minutes > 0 else DEFAULT_THROTTLE_WAIT[scope]
-        return Throttled(
-            message,
-            wait_seconds=wait,
-            scope=scope,
-            hint=f"Meta throttled this {scope}; try again in {_minutes(wait)}",
-            **details,
+        hint = (
+            f"Meta temporarily blocked these calls for going too fast; igconnect will not call "
+            f"again for {_minutes(wait)}"
+            if scope == "blocked"
+            else f"Meta throttled this {scope}; try again in {_minutes(wait)}"
         )
+        return Throttled(message, wait_seconds=wait, scope=scope, hint=hint, **details)
     if code == 10 or (code is not None and 200 <= code <= 299):
         return PermissionMissing(message, hint=reconnect_hint, **details)
     if code in (1, 2) or details["is_transient"] or http_status >= 500:

@@ -1,11 +1,12 @@
 """The story metric catalogue, per Graph API version and login provider, as data.
 
-Meta retires and adds story metrics with its versions (../shared/reference/meta-platform.md §5). The
-collector asks for what this catalogue lists for the configured version; when Meta still rejects one
-(code 100) it is dropped for that run with a warning, so API drift never stops a cron run.
+Meta retires and adds story metrics with its versions (../shared/reference/meta-platform.md §5), and
+retires them server-side on every version at once. So this catalogue is only the default list: the
+collector asks for it minus the metrics Meta has rejected lately (remembered in the archive), and a
+metric Meta rejects is dropped with a warning, never failing the account.
 
-`unsure` marks metrics no official page settled for stories: they are asked for, but a rejection is
-only logged, not warned about, and their absence does not make a story `metric_unavailable`.
+`optional` marks metrics Meta may leave out of an answer (`link_clicks` for a story without a link
+sticker: UNSURE): they are asked for, but their absence never makes a row incomplete.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ class Metric:
     since: str = "v21.0"  # first version that has it
     until: str | None = None  # first version that no longer has it (None: still there)
     providers: tuple[str, ...] = PROVIDERS
-    unsure: bool = False
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,9 @@ STORY_METRICS: tuple[Metric, ...] = (
     Metric("total_interactions"),
     Metric("follows"),
     Metric("profile_visits"),
-    Metric("reposts", since="v24.0", unsure=True),  # Dec 2025; for stories UNSURE
-    Metric("link_clicks", providers=("facebook",)),  # June 2026, Facebook Login path only
+    # June 2026, Facebook Login path only; whether Meta leaves it out for a story without a link
+    # sticker is UNSURE, so it is never required. (`reposts` is a Feed and Reels metric only.)
+    Metric("link_clicks", providers=("facebook",), optional=True),
 )
 
 STORY_BREAKDOWNS: tuple[Breakdown, ...] = (
@@ -115,5 +117,5 @@ def metric_columns(version: str) -> list[str]:
     return plain + broken_down
 
 
-def is_unsure(name: str) -> bool:
-    return any(m.name == name and m.unsure for m in STORY_METRICS)
+def is_optional(name: str) -> bool:
+    return any(m.name == name and m.optional for m in STORY_METRICS)
