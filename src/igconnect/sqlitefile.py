@@ -139,6 +139,18 @@ def failure(
     raise exc
 
 
+def failure_in(exc: sqlite3.Error, folder: Path) -> IgconnectError:
+    """`failure` for an error that reached the CLI without its file: one of the databases
+    igconnect keeps in `folder` (the data dir)."""
+    return failure(
+        exc,
+        folder / "*.sqlite",
+        what="an igconnect database",
+        restore_hint="`igconnect archive check` says whether it is the story archive, and lists "
+        "its backups for `igconnect archive restore`",
+    )
+
+
 def _primary(exc: BaseException) -> int | None:
     code = getattr(exc, "sqlite_errorcode", None)
     return None if code is None else code & 0xFF  # extended codes carry the primary in the low byte

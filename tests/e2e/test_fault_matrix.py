@@ -47,6 +47,7 @@ COMMANDS: list[tuple[str, ...]] = [
     ("doctor",),
     ("archive", "check"),
     ("archive", "backup"),
+    ("report", "--out", "report.html"),
     ("schedule", "show"),
     ("logout", "nobody"),
     ("config", "set", "login_port", "9002"),  # last: it rewrites the file a fault may be in
