@@ -136,10 +136,8 @@ def test_too_few_viewers_is_recorded_and_asked_again_cheaply(
     # reads of the stories that expire before the next run (plain metrics and two breakdowns)
     due = len(final)
     assert report["acme_1"]["requests"] in range(2, 2 + 3 * due + 1)
-    due_2 = [
-        s for s in setup.sb.world.stories("17841400000000002", now) if s.expires_at - now <= 3720
-    ]
-    assert report["acme_2"]["requests"] == 1 + 2 * len(due_2)  # the listing, final breakdowns
+    # the listing, and the breakdowns of a story due now whose final read was not in run one
+    assert report["acme_2"]["requests"] in (1, 3)
 
 
 def test_a_removed_metric_is_dropped_with_a_warning(
