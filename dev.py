@@ -49,7 +49,7 @@ def main() -> None:
     task = sys.argv[1] if len(sys.argv) > 1 else "help"
     rest = sys.argv[2:]
     if task == "demo":
-        ensure_venv("test")
+        ensure_venv("test,report")
         run([str(BIN / "igconnect"), "demo", *rest])
     elif task == "test":
         ensure_venv("dev")

@@ -4,9 +4,11 @@ marked tests in tests/secretstore/test_secret_service.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.backend
@@ -106,3 +108,27 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         )
         yield env
         keyring.core._keyring_backend = None  # let the next test resolve afresh
+
+
+@pytest.fixture
+def mounts(tmp_path: Path) -> Iterator[Callable[..., Path]]:
+    """`mounts(name, size=, read_only=)`: a tmpfs of its own under tmp_path, for a disk that fills
+    up or a folder read-only even for root; all are unmounted after the test."""
+    from tests.realparts import tmpfs
+
+    with contextlib.ExitStack() as stack:
+
+        def mount(name: str, *, size: str = "64k", read_only: bool = False) -> Path:
+            return stack.enter_context(tmpfs(tmp_path / name, size=size, read_only=read_only))
+
+        yield mount
+
+
+@pytest.fixture
+def handmade(tmp_path: Path) -> Iterator[Any]:
+    """A hand-made story archive at the data dir's archive.sqlite (tests/archives.py)."""
+    from tests.archives import HandMadeArchive
+
+    archive = HandMadeArchive(tmp_path / "data" / "archive.sqlite")
+    yield archive
+    archive.close()

@@ -1,4 +1,5 @@
-"""`igconnect --help` and `--version` must stay fast: no httpx, keyring or sqlite3 at start-up."""
+"""`igconnect --help` and `--version` must stay fast: no httpx, keyring, sqlite3 or matplotlib (the
+report extra) at start-up."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 
 import pytest
 
-HEAVY = ("httpx", "keyring", "sqlite3", "_sqlite3", "tomlkit")
+HEAVY = ("httpx", "keyring", "sqlite3", "_sqlite3", "tomlkit", "matplotlib")
 
 PROBE = """
 import runpy, sys
@@ -22,7 +23,8 @@ sys.__stderr__.write("LOADED:" + ",".join(loaded) + "\\n")
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["--version"], ["trackers", "--help"], ["export", "--help"]]
+    "args",
+    [["--help"], ["--version"], ["trackers", "--help"], ["export", "--help"], ["report", "--help"]],
 )
 def test_help_and_version_import_no_heavy_module(args: list[str]) -> None:
     result = subprocess.run(

@@ -22,7 +22,7 @@ DEMO_CONNECTION = "ada-agency"
 
 @dataclass
 class DemoStep:
-    name: str  # sandbox | app | login | doctor | trackers | export | done
+    name: str  # sandbox | app | login | doctor | trackers | export | report[_skipped] | done
     title: str
     payload: Any = None
 
@@ -109,4 +109,20 @@ def run_demo(
         out = home / "stories.csv"
         exported = export_stories(runtime, ExportOptions(out=str(out)))
         yield DemoStep("export", f"Exported story metrics to {out}", exported)
-    yield DemoStep("done", "Sandbox stopped", {"home": str(home), "csv": str(out)})
+    report_file = home / "report.html"
+    yield _report_step(runtime, report_file)
+    yield DemoStep(
+        "done", "Sandbox stopped", {"home": str(home), "csv": str(out), "report": report_file}
+    )
+
+
+def _report_step(runtime: Runtime, out: Path) -> DemoStep:
+    """The report of what was just exported, from the archive (the sandbox is no longer needed)."""
+    from igconnect.report.build import ReportExtraMissing, build_report
+    from igconnect.report.model import ReportOptions
+
+    try:
+        result = build_report(runtime, ReportOptions(out=out))
+    except ReportExtraMissing as exc:  # the demo still shows the rest of the job
+        return DemoStep("report_skipped", "Report skipped", exc)
+    return DemoStep("report", f"Wrote the client report to {out}", result)

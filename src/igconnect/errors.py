@@ -27,7 +27,15 @@ class ExitCode(IntEnum):
     NOT_FOUND = 11  # unknown connection, tracker, setting
     CONFLICT = 12  # already exists / already connected / would overwrite
     LOGIN_FAILED = 13  # login cancelled, declined, timed out or forged
-    PERMISSION_MISSING = 14  # a login or reconnect lacks a permission story collection needs
+    FILESYSTEM = (
+        14  # a file or folder cannot be created or written: read-only, no permission, in the way
+    )
+    DISK_FULL = 15  # no space left where igconnect writes
+    DAMAGED = 16  # a database (the story archive) failed its check; nothing was written to it
+    UNSAFE = (
+        17  # a token was not sent: a file that steers it is writable by others, or a foreign host
+    )
+    PERMISSION_MISSING = 18  # a login or reconnect lacks a permission story collection needs
     DOCTOR_WARNINGS = 20  # doctor: warnings only
     DOCTOR_FAILURES = 21  # doctor: at least one failure
     INTERRUPTED = 130  # Ctrl-C
@@ -144,3 +152,25 @@ class PartialFailure(IgconnectError):
 
 class NothingCollected(IgconnectError):
     exit_code = ExitCode.NOTHING_COLLECTED
+
+
+class FilesystemError(IgconnectError):
+    """A file or folder igconnect needs cannot be created, read or written (not a full disk)."""
+
+    exit_code = ExitCode.FILESYSTEM
+
+
+class DiskFullError(IgconnectError):
+    exit_code = ExitCode.DISK_FULL
+
+
+class DamagedError(IgconnectError):
+    """A SQLite file failed its integrity check: it is never written to until it is restored."""
+
+    exit_code = ExitCode.DAMAGED
+
+
+class UnsafeSetupError(IgconnectError):
+    """A token would go somewhere the user did not choose: refused unless they opt in."""
+
+    exit_code = ExitCode.UNSAFE

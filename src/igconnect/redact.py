@@ -36,6 +36,7 @@ _PARAM_RE = re.compile(
 _AUTH_HEADER_RE = re.compile(r"(?P<key>\b(?:OAuth|Bearer))\s+(?P<value>[A-Za-z0-9._|\-]{8,})")
 # Meta user/page tokens start with EAA, Instagram Login tokens with IG; app tokens are id|secret.
 _TOKEN_SHAPE_RE = re.compile(r"\b(?:EAA|IGAA|IGQ)[A-Za-z0-9_\-]{16,}|\b\d{6,}\|[A-Za-z0-9_\-]{16,}")
+_TOKEN_STARTS = ("EAA", "IGAA", "IGQ", "|")
 
 
 def remember_secret(value: str | None) -> None:
@@ -60,9 +61,15 @@ def redact(text: object) -> str:
     for secret in known:
         if secret in out:
             out = out.replace(secret, MASK)
-    out = _PARAM_RE.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", out)
-    out = _AUTH_HEADER_RE.sub(lambda m: f"{m['key']} {MASK}", out)
-    return _TOKEN_SHAPE_RE.sub(MASK, out)
+    # Each pattern runs only when its literal part is there: exports redact every cell.
+    lowered = out.lower()
+    if any(param in lowered for param in _SECRET_PARAMS):
+        out = _PARAM_RE.sub(lambda m: f"{m['key']}{m['sep']}{MASK}", out)
+    if "OAuth" in out or "Bearer" in out:
+        out = _AUTH_HEADER_RE.sub(lambda m: f"{m['key']} {MASK}", out)
+    if any(start in out for start in _TOKEN_STARTS):
+        out = _TOKEN_SHAPE_RE.sub(MASK, out)
+    return out
 
 
 class RedactingFilter(logging.Filter):

@@ -18,6 +18,7 @@ from igconnect.errors import ConfigError
 from igconnect.paths import Paths, resolve_paths
 from igconnect.redact import remember_secret
 from igconnect.settings import ConfigFile, Settings
+from igconnect.trust import guard_token_destination
 
 if TYPE_CHECKING:
     from tomlkit import TOMLDocument
@@ -180,6 +181,7 @@ class Runtime:
         from igconnect.meta.client import GraphClient
 
         settings = self.settings
+        guard_token_destination(base_url, settings, self.paths)
         return GraphClient(
             base_url,
             settings.get("graph_version"),

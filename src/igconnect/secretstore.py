@@ -121,7 +121,10 @@ class KeyringStore(SecretStore):
     def _resolve_backend() -> Any:
         import keyring
 
-        backend = keyring.get_keyring()
+        try:
+            backend = keyring.get_keyring()
+        except Exception as exc:  # the backend keyring was told to load does not load
+            raise _unloadable_backend(exc) from None
         chained = getattr(backend, "backends", None)
         candidates = list(chained) if chained is not None else [backend]
         for candidate in candidates:
@@ -173,12 +176,34 @@ def _translate(exc: BaseException) -> BaseException:
         )
     if isinstance(exc, keyring.errors.NoKeyringError | keyring.errors.InitError):
         return NoKeyringError("no OS keyring is available", hint=_NO_KEYRING_HINT)
-    if isinstance(exc, keyring.errors.KeyringError):
+    if isinstance(exc, Exception):  # D-Bus and backend errors too
         return SecretStoreError(
             f"the OS keyring failed: {type(exc).__name__}",
             hint="check that the keyring daemon is running and unlocked",
         )
-    return exc
+    return exc  # KeyboardInterrupt and the like
+
+
+def _unloadable_backend(exc: Exception) -> SecretStoreError:
+    """The keyring library could not load the backend it was pointed at (PYTHON_KEYRING_BACKEND
+    or keyringrc.cfg): an unknown module, an empty name, Secret Service without D-Bus."""
+    named = os.environ.get("PYTHON_KEYRING_BACKEND")
+    where = f"PYTHON_KEYRING_BACKEND={named!r}" if named is not None else "keyringrc.cfg"
+    if not isinstance(exc, ImportError | ValueError) and not os.environ.get(
+        "DBUS_SESSION_BUS_ADDRESS"
+    ):
+        hint = _NO_KEYRING_HINT
+    else:  # a name that does not load
+        hint = (
+            "unset PYTHON_KEYRING_BACKEND (or fix keyringrc.cfg), or name an installed backend "
+            f"(`python3 -m keyring --list-backends`); or opt into the file store with "
+            f"`{OPT_INTO_FILE_STORE}`"
+        )
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return NoKeyringError(
+        f"the keyring backend chosen by {where} cannot be used ({type(exc).__name__}: {detail})",
+        hint=hint,
+    )
 
 
 class FileStore(SecretStore):
@@ -236,9 +261,9 @@ class FileStore(SecretStore):
         return {str(k): str(v) for k, v in data.items()}
 
     def _write(self, data: dict[str, str]) -> None:
-        from igconnect.fileio import atomic_write_text
+        from igconnect.fileio import atomic_write_text, ensure_dir
 
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_dir(self.path.parent)
         atomic_write_text(self.path, json.dumps(data, indent=1, sort_keys=True), mode=0o600)
 
     @contextlib.contextmanager

@@ -35,7 +35,7 @@ _HEADER = (
 @dataclass(frozen=True)
 class Setting:
     key: str
-    kind: str  # str, int, float, bool, choice, url, version, path
+    kind: str  # str, int, float, bool, choice, url, version, path, timezone
     default: Any
     help: str
     choices: tuple[str, ...] = ()
@@ -92,6 +92,15 @@ class Setting:
             raise ConfigError(f"{origin}: '{value}' is not an http(s) URL")
         if self.kind == "version" and not re.fullmatch(r"v\d+\.\d+", value):
             raise ConfigError(f"{origin}: '{value}' is not a Graph API version such as v25.0")
+        if self.kind == "timezone":
+            from igconnect.analytics.sequences import zone
+
+            try:
+                zone(value)
+            except ValueError:
+                raise ConfigError(
+                    f"{origin}: '{value}' is not an IANA time zone such as Europe/Paris"
+                ) from None
         if self.kind == "url":
             value = value.rstrip("/")
         return value
@@ -127,6 +136,20 @@ SETTINGS: dict[str, Setting] = {
         Setting("instagram_url", "url", "https://www.instagram.com", "Instagram login dialog"),
         Setting(
             "instagram_api_url", "url", "https://api.instagram.com", "Instagram Login code exchange"
+        ),
+        Setting(
+            "allow_other_endpoints",
+            "bool",
+            False,
+            "let the endpoint settings send tokens to hosts other than Meta's and loopback (a "
+            "proxy of your own)",
+        ),
+        Setting(
+            "allow_writable_config",
+            "bool",
+            False,
+            "send tokens even though config.toml or the secrets file is writable by others (from "
+            "the environment only, when config.toml itself is)",
         ),
         Setting("graph_version", "version", "v25.0", "Graph API version put in every request"),
         Setting(
@@ -234,6 +257,52 @@ SETTINGS: dict[str, Setting] = {
             "export_format", "choice", "csv", "default format of `export stories`", ("csv", "jsonl")
         ),
         Setting(
+            "export_escape_formulas",
+            "bool",
+            True,
+            "prefix ' to text cells a spreadsheet would run as a formula (=, +, -, @, tab, CR)",
+        ),
+        Setting(
+            "archive_check_hours",
+            "float",
+            0.0,
+            "hours between two checks of the archive before a run writes to it (0: every run; "
+            "the check reads the whole file, ~0.3 s per 100 MB)",
+            minimum=0,
+        ),
+        Setting(
+            "archive_backups",
+            "int",
+            7,
+            "daily archive backups to keep (0: none)",
+            minimum=0,
+            maximum=3650,
+        ),
+        Setting(
+            "archive_backup_dir",
+            "path",
+            None,
+            "folder of the daily archive backups (default: backups/ in the data dir; another disk "
+            "is better)",
+        ),
+        Setting(
+            "sequence_window",
+            "choice",
+            "day",
+            "a sequence: an account's stories posted within one window (a local calendar day, or N hours from local midnight)",
+            choices=("day", "12h", "8h", "6h", "4h", "3h", "2h", "1h"),
+        ),
+        Setting(
+            "report_timezone",
+            "timezone",
+            "UTC",
+            "IANA time zone of the accounts' days (sequences, report dates), e.g. Europe/Paris",
+        ),
+        Setting("report_title", "str", "Instagram story report", "title of `igconnect report`"),
+        Setting(
+            "report_logo", "path", None, "logo image (PNG, JPEG, GIF, WebP or SVG) in the report"
+        ),
+        Setting(
             "schedule_interval_minutes",
             "int",
             60,
@@ -271,7 +340,9 @@ class ConfigFile:
     def read(self) -> TOMLDocument:
         """Parse and validate the file; a missing file reads as an empty document."""
         import tomlkit
-        from tomlkit.exceptions import ParseError
+        from tomlkit.exceptions import ParseError, TOMLKitError
+
+        from igconnect.fileio import os_failure
 
         try:
             text = self.path.read_text(encoding="utf-8")
@@ -279,12 +350,15 @@ class ConfigFile:
             return _new_document()
         except UnicodeDecodeError:
             raise self._broken("it is not UTF-8 text") from None
-        except OSError as exc:
-            raise self._broken(exc.strerror or str(exc)) from None
+        except OSError as exc:  # a config dir that is a file, a folder we may not enter
+            raise os_failure(exc, self.path, doing="read") from None
         try:
             doc = tomlkit.parse(text)
+            doc.unwrap()  # tomlkit checks some tables (a key repeated in one) only when read
         except ParseError as exc:
             raise self._broken(f"line {exc.line}, column {exc.col}: {_parse_reason(exc)}") from None
+        except TOMLKitError as exc:
+            raise self._broken(f"{_strict_location(text)}{exc}") from None
         self._validate(doc, text)
         return doc
 
@@ -321,9 +395,10 @@ class ConfigFile:
                 hint="upgrade igconnect (pip install -U igconnect)",
             )
         for key, value in doc.items():
-            if key == "version" or key in DATA_TABLES:
-                if key in DATA_TABLES and not isinstance(value, dict):
-                    raise self._broken(f"{_where(text, key)}'{key}' must be a table")
+            if key in DATA_TABLES:
+                self._validate_data_table(key, value, text)
+                continue
+            if key == "version":
                 continue
             setting = SETTINGS.get(key)
             if setting is None and key in RETIRED_SETTINGS:
@@ -338,6 +413,16 @@ class ConfigFile:
                 setting.check(_plain(value), origin=key)
             except ConfigError as exc:
                 raise self._broken(f"{_where(text, key)}{exc.message}") from None
+
+    def _validate_data_table(self, key: str, value: Any, text: str) -> None:
+        """The shape the upgrade to the state store reads: a table of tables."""
+        if not isinstance(value, dict):
+            raise self._broken(f"{_where(text, key)}'{key}' must be a table")
+        for name, entry in value.items():
+            if not isinstance(entry, dict):
+                raise self._broken(
+                    f"{_where(text, key, name)}'{key}.{name}' must be a table, not {_plain(entry)!r}"
+                )
 
 
 def _new_document() -> TOMLDocument:
@@ -357,12 +442,41 @@ def _parse_reason(exc: Exception) -> str:
     return reason.replace("Unexpected character: '\\x00'", "unexpected end of file")
 
 
-def _where(text: str, key: str) -> str:
-    pattern = re.compile(rf"^[ \t]*(?:{re.escape(key)}|\[{re.escape(key)}[\].])", re.MULTILINE)
-    match = pattern.search(text)
-    if not match:
-        return ""
-    return f"line {text.count(chr(10), 0, match.start()) + 1}: "
+def _strict_location(text: str) -> str:
+    """Where Python's strict TOML reader stops in `text` ("line L, column C: "), for the errors
+    tomlkit reports without a place (a key repeated in a table)."""
+    import tomllib
+
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        if found:
+            return f"line {found[1]}, column {found[2]}: "
+    return ""
+
+
+def _where(text: str, *path: str) -> str:
+    """ "line N: " of the key or table header `path` (e.g. "connections", "acme") in `text`."""
+    table: tuple[str, ...] = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.fullmatch(r"\[\[?\s*(.+?)\s*\]\]?(\s*#.*)?", stripped)
+        if header:
+            table = _dotted(header[1])
+            if table[: len(path)] == path:
+                return f"line {number}: "
+            continue
+        assignment = re.match(r"([^=#\[]+?)\s*=", stripped)
+        if assignment and (table + _dotted(assignment[1]))[: len(path)] == path:
+            return f"line {number}: "
+    return ""
+
+
+def _dotted(key: str) -> tuple[str, ...]:
+    """The parts of a TOML key: `a."b.c".d` → ("a", "b.c", "d")."""
+    parts = re.findall(r'"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|([^.\s"\']+)', key)
+    return tuple(next(p for p in part if p) if any(part) else "" for part in parts)
 
 
 def _plain(value: Any) -> Any:

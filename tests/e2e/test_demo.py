@@ -38,6 +38,7 @@ def test_demo_runs_the_main_job_and_leaves_the_real_home_untouched(tmp_path: Pat
         "Doctor",
         "account trackers",
         "Exported",
+        "Wrote the client report",
     ):
         assert step in result.stderr
     assert "No problems found" in result.stdout + result.stderr
@@ -48,6 +49,10 @@ def test_demo_runs_the_main_job_and_leaves_the_real_home_untouched(tmp_path: Pat
     assert {r["username"] for r in rows} == {"acme_1", "acme_2", "acme_3"}
     assert all(r["status"] in ("ok", "too_few_viewers") for r in rows)
     assert any(r["reach"] for r in rows)
+
+    report = (home / "report.html").read_text(encoding="utf-8")  # next to the CSV
+    assert report.count('<section class="account"') == 3
+    assert "Report: " + str(home / "report.html") in result.stderr
 
     assert not real_config.exists() and not real_data.exists()  # the user's own home is untouched
 

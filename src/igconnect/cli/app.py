@@ -32,12 +32,36 @@ class IgconnectGroup(TyperGroup):
         except KeyboardInterrupt:
             _stderr("Interrupted; nothing was left half-written.")
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except OSError as exc:  # a full disk, a read-only folder...: the user's to fix, not a bug
+            from igconnect.fileio import os_failure
+
+            explained = os_failure(exc, doing="use")
+            _report(ctx, explained)
+            raise typer.Exit(int(explained.exit_code)) from None
         except Exception as exc:
-            _report(ctx, exc)
-            raise typer.Exit(int(ExitCode.ERROR)) from None
+            database = _database_failure(ctx, exc)
+            _report(ctx, database or exc)
+            raise typer.Exit(int(database.exit_code if database else ExitCode.ERROR)) from None
 
     def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
         return list(self.commands)  # in the order they were added, not alphabetical
+
+
+def _database_failure(ctx: typer.Context, exc: Exception) -> IgconnectError | None:
+    """A SQLite error no core code explained (a full disk, a damaged file), as the user reads it;
+    None for anything else, which is a bug."""
+    sqlite3 = sys.modules.get("sqlite3")  # never imported just for this
+    obj = ctx.find_root().obj
+    if sqlite3 is None or not isinstance(exc, sqlite3.Error):
+        return None
+    if not isinstance(obj, cli_context.CliContext):
+        return None
+    from igconnect.sqlitefile import failure_in
+
+    try:
+        return failure_in(exc, obj.runtime.paths.data_dir)
+    except sqlite3.Error:  # not one a user can fix: a bug of ours
+        return None
 
 
 def _silence_stdout() -> None:
@@ -126,12 +150,14 @@ def _register_commands() -> None:
     # Each module adds its commands; they import the core lazily, inside the commands.
     from igconnect.cli import (
         app_cmd,
+        archive_cmd,
         config_cmd,
         connections_cmd,
         demo_cmd,
         doctor_cmd,
         export_cmd,
         login_cmd,
+        report_cmd,
         sandbox_cmd,
         schedule_cmd,
         trackers_cmd,
@@ -144,6 +170,8 @@ def _register_commands() -> None:
         doctor_cmd,
         trackers_cmd,
         export_cmd,
+        report_cmd,
+        archive_cmd,
         schedule_cmd,
         app_cmd,
         config_cmd,

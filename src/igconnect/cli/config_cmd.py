@@ -19,9 +19,14 @@ def register(app: typer.Typer) -> None:
 
 @config_app.command("path")
 def path_command(
-    ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help="Output JSON.")
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Add the data and state dirs."),
+    json_output: bool = typer.Option(False, "--json", help="Output JSON."),
 ) -> None:
-    """Print where the settings file is (and, with -v or --json, the data and state dirs)."""
+    """Print where the settings file is (and, with -v or --json, the data and state dirs).
+
+    Example: igconnect config path -v
+    """
     obj = cli_context.get(ctx)
     paths = obj.runtime.paths
     if obj.wants_json(json_output):
@@ -34,8 +39,9 @@ def path_command(
         )
         return
     obj.out.print(str(paths.config_file))
-    obj.detail(f"data dir: {paths.data_dir}")
-    obj.detail(f"state dir: {paths.state_dir}")
+    if verbose or obj.verbose:
+        obj.info(f"data dir: {paths.data_dir}")
+        obj.info(f"state dir: {paths.state_dir}")
 
 
 @config_app.command("show")

@@ -27,7 +27,7 @@ def demo_command(
         help="Folder for the demo's settings, archive and CSV (default: a new temporary one).",
     ),
 ) -> None:
-    """Try igconnect without a Meta app: sandbox, app set-up, login, doctor, trackers, export.
+    """Try igconnect without a Meta app: sandbox, app set-up, login, doctor, trackers, export, report.
 
     Everything happens in a throwaway home; your own settings and keyring are not touched.
 
@@ -77,9 +77,19 @@ def _export(obj: cli_context.CliContext, result: Any) -> None:
         obj.warn(warning)
 
 
+def _report_skipped(obj: cli_context.CliContext, error: Any) -> None:
+    obj.warn(f"{error.message} — {error.hint}")
+
+
+def _report(obj: cli_context.CliContext, result: Any) -> None:
+    obj.info(f"    {result.stories} stories of {result.accounts} accounts; open it in a browser")
+
+
 def _done(obj: cli_context.CliContext, payload: Any) -> None:
     csv_path = Path(payload["csv"])
     obj.info(f"    CSV: {csv_path}")
+    if payload["report"].exists():
+        obj.info(f"    Report: {payload['report']}")
     obj.info("    First lines:")
     with csv_path.open(encoding="utf-8") as handle:
         for _, line in zip(range(3), handle, strict=False):
@@ -95,5 +105,7 @@ _RENDERERS = {
     "doctor": _doctor,
     "trackers": _trackers,
     "export": _export,
+    "report": _report,
+    "report_skipped": _report_skipped,
     "done": _done,
 }

@@ -27,11 +27,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from igconnect.errors import ConfigError
+from igconnect.errors import ConfigError, DamagedError, IgconnectError
+from igconnect.redact import redact
 
 if TYPE_CHECKING:
     import sqlite3
 
+WHAT = "the story archive"
+RESTORE_HINT = (
+    "restore the newest good backup with `igconnect archive restore FILE` (`igconnect archive "
+    "check` lists them; the damaged file is kept aside)"
+)
 STORY_LIFETIME = timedelta(hours=24)
 HINT_LIFETIME = timedelta(days=7)  # then the full request is tried again
 
@@ -184,23 +190,37 @@ class CollectHint:
 
 
 class Archive:
-    def __init__(self, path: Path) -> None:
+    """The archive file, opened for a run. With `verify`, `PRAGMA quick_check` runs before anything
+    is written, and a damaged file is refused (DamagedError) with nothing written to it."""
+
+    def __init__(self, path: Path, *, verify: bool = False) -> None:
         import sqlite3
 
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from igconnect import sqlitefile
+
         self.path = path
+        self.db = sqlitefile.connect(path, what=WHAT, restore_hint=RESTORE_HINT)
         try:
-            self.db = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-            self.db.row_factory = sqlite3.Row
+            if verify:
+                problems = sqlitefile.check(self.db)
+                if problems:
+                    raise damaged(path, problems)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise ConfigError(
-                f"the story archive {path} cannot be opened: {exc}",
-                hint="move the file aside to start a new archive (keep it: it is the history)",
-            ) from None
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise self.failure(exc) from None
+        except BaseException:
+            self.db.close()
+            raise
+
+    def failure(self, exc: sqlite3.Error) -> IgconnectError:
+        """A SQLite error met on the archive, as the user reads it (disk full, damaged, ...)."""
+        from igconnect import sqlitefile
+
+        return sqlitefile.failure(exc, self.path, what=WHAT, restore_hint=RESTORE_HINT)
 
     def close(self) -> None:
         self.db.close()
@@ -229,11 +249,14 @@ class Archive:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        import sqlite3
+
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # a full disk may have ended it already
+                self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
 
@@ -337,7 +360,7 @@ class Archive:
             db.execute(
                 "INSERT INTO pauses (key, until, reason) VALUES (?, ?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET until = excluded.until, reason = excluded.reason",
-                (key, iso(until), reason),
+                (key, iso(until), redact(reason)),
             )
 
     # -- writing one account's batch -------------------------------------------------------------
@@ -353,10 +376,15 @@ class Archive:
         stories: Sequence[StoryRecord],
     ) -> None:
         """Write what one run learnt of one account's stories in one transaction: every story it
-        listed, and an observation of each whose insights it asked for."""
+        listed, and an observation of each whose insights it asked for.
+
+        Every text is redacted first: Meta may echo a token inside a field (a permalink, say).
+        """
         seen = iso(observed_at)
+        connection, account_id, username = redact(connection), redact(account_id), redact(username)
         with self.transaction() as db:
             for story in stories:
+                story_id, reason = redact(story.story_id), _text(story.reason)
                 db.execute(
                     """
                     INSERT INTO stories (story_id, connection, account_id, username, media_type,
@@ -382,20 +410,20 @@ class Archive:
                         final_read_at = coalesce(excluded.final_read_at, final_read_at)
                     """,
                     (
-                        story.story_id,
+                        story_id,
                         connection,
                         account_id,
                         username,
-                        story.media_type,
-                        story.media_product_type,
-                        story.permalink,
+                        _text(story.media_type),
+                        _text(story.media_product_type),
+                        _text(story.permalink),
                         iso(story.posted_at),
                         iso(story.expires_at),
                         seen,
                         seen,
                         api_version,
                         story.status,
-                        story.reason,
+                        reason,
                         seen if story.breakdowns_read else None,
                         seen if story.insights_read else None,
                         seen if story.final else None,
@@ -408,20 +436,20 @@ class Archive:
                 cursor = db.execute(
                     "INSERT INTO observations (run_id, story_id, observed_at, api_version, status, "
                     "reason) VALUES (?, ?, ?, ?, ?, ?)",
-                    (run_id, story.story_id, seen, api_version, story.status, story.reason),
+                    (run_id, story_id, seen, api_version, story.status, reason),
                 )
                 observation_id = cursor.lastrowid
                 if story.values:
                     db.executemany(
                         "INSERT INTO observation_values (observation_id, name, value) "
                         "VALUES (?, ?, ?)",
-                        [(observation_id, k, v) for k, v in story.values.items()],
+                        [(observation_id, redact(k), v) for k, v in story.values.items()],
                     )
                     db.executemany(
                         "INSERT INTO latest_values (story_id, name, value, observed_at) "
                         "VALUES (?, ?, ?, ?) ON CONFLICT (story_id, name) DO UPDATE SET "
                         "value = excluded.value, observed_at = excluded.observed_at",
-                        [(story.story_id, k, v, seen) for k, v in story.values.items()],
+                        [(story_id, redact(k), v, seen) for k, v in story.values.items()],
                     )
 
     # -- reading for the export ------------------------------------------------------------------
@@ -477,8 +505,21 @@ class Archive:
         """
         yield from _grouped(self.db.execute(query, params), key="observation_id")
 
-    def integrity_ok(self) -> bool:
-        return bool(self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+    def story_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM stories").fetchone()[0])
+
+
+def damaged(path: Path, problems: list[str]) -> DamagedError:
+    first = " ".join(problems[0].split())  # SQLite's report spans lines; ours is one
+    more = f" and {len(problems) - 1} more problem(s)" if len(problems) > 1 else ""
+    return DamagedError(
+        f"the story archive {path} is damaged ({first}{more}); nothing was written to it",
+        hint=RESTORE_HINT,
+    )
+
+
+def _text(value: str | None) -> str | None:
+    return None if value is None else redact(value)
 
 
 def _window(

@@ -18,7 +18,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from igconnect.errors import ExitCode, IgconnectError, NotFoundError, SecretStoreError, UsageError
+from igconnect.errors import (
+    ExitCode,
+    IgconnectError,
+    NotFoundError,
+    SecretStoreError,
+    UnsafeSetupError,
+    UsageError,
+)
 from igconnect.export import collector as col
 from igconnect.export.writer import FORMATS
 
@@ -218,7 +225,7 @@ def _account_trackers(
 # -- the run --------------------------------------------------------------------------------------
 def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
     """Collect (unless `fetch` is off), archive, and write the stories file. See docs/export.md."""
-    from igconnect.export.archive import Archive
+    from igconnect.export.backup import backup_if_due, open_archive
     from igconnect.export.runlock import export_lock
     from igconnect.export.runlog import run_log
 
@@ -234,7 +241,7 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
     with (
         export_lock(runtime.paths.lock_dir, settings.get("export_lock_wait")),
         run_log(runtime.paths.log_dir) as log_file,
-        Archive(runtime.paths.archive_file) as archive,
+        open_archive(runtime, clock()) as archive,
     ):
         log.info(
             "export run started (fetch=%s, accounts=%d, skipped=%d, out=%s)",
@@ -270,6 +277,11 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
         if result.exit_code != ExitCode.NOTHING_COLLECTED:
             result.rows = _write(archive, options, plan, out_path, fmt, settings, clock)
             result.output = str(out_path) if out_path else "-"
+        backup_warning = backup_if_due(runtime, archive, clock())
+        if backup_warning:
+            log.info("%s", backup_warning)
+            result.warnings.append(backup_warning)
+            runtime.warnings.append(backup_warning)
         result.seconds = time.monotonic() - started
         for report in result.failed:  # at INFO: the CLI prints its own summary on stderr
             log.info(
@@ -337,6 +349,7 @@ def _write(
     settings: object,
     clock: Callable[[], datetime],
 ) -> int:
+    from igconnect.export.derived import DERIVED_COLUMNS, sequence_windows, with_derived
     from igconnect.export.writer import write_rows
     from igconnect.meta.metrics import metric_columns
 
@@ -351,7 +364,18 @@ def _write(
         rows = archive.latest_rows(
             since=since, until=options.until, account_ids=plan.account_ids, now=clock()
         )
-    return write_rows(rows, out_path, fmt, metric_columns(version))
+    # Derived columns (rates, sequences) follow the metric columns; see export/derived.py.
+    rows = with_derived(
+        archive.db,
+        rows,
+        since=since,
+        until=options.until,
+        account_ids=plan.account_ids,
+        windows=sequence_windows(settings),  # type: ignore[arg-type]
+    )
+    escape = settings.get("export_escape_formulas")  # type: ignore[attr-defined]
+    columns = [*metric_columns(version), *DERIVED_COLUMNS]
+    return write_rows(rows, out_path, fmt, columns, escape_formulas=escape)
 
 
 def _collect_all(
@@ -408,8 +432,8 @@ def _collect_all(
             try:
                 # client_for refreshes a due Instagram Login token first.
                 clients[job.connection] = client_for(runtime, plan.connections[job.connection])
-            except SecretStoreError:
-                raise  # every connection needs the store: say so once, with its own exit code
+            except (SecretStoreError, UnsafeSetupError):
+                raise  # every connection needs the store and safe files: say so once, with its code
             except TokenDead as exc:  # the refresh found the token dead
                 reason = f"the token of connection '{job.connection}' is dead: {exc.reason}"
                 gates[job.connection].close(reason)

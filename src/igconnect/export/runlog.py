@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from igconnect.fileio import ensure_dir, explained
 from igconnect.redact import RedactingFilter
 
 LOG_NAME = "export.log"
@@ -18,11 +19,12 @@ BACKUPS = 5
 @contextmanager
 def run_log(log_dir: Path) -> Iterator[Path]:
     """Send the `igconnect` logger's INFO and above to `log_dir/export.log` while the run lasts."""
-    log_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(log_dir)
     path = log_dir / LOG_NAME
-    handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-    )
+    with explained(path, doing="open the log"):
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
     handler.addFilter(RedactingFilter())
     handler.setLevel(logging.INFO)
     handler.setFormatter(

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, TextIO
 from igconnect.connections.clients import login_provider
 from igconnect.connections.model import Connection, validate_name
 from igconnect.connections.store import ConnectionStore
-from igconnect.errors import ConflictError, IgconnectError, UsageError
+from igconnect.errors import ConflictError, IgconnectError, LoginFailed, UsageError
 from igconnect.login import pages
 from igconnect.login.callback_server import CallbackServer
 from igconnect.login.finish import LoginResult, finish_login, missing_items, name_clash
+from igconnect.meta.errors import InvalidPlatformApp, MetaApiError, Throttled, TransientError
 from igconnect.meta.oauth import FACEBOOK, INSTAGRAM, LoginProvider, Pkce, new_pkce, new_state
 from igconnect.redact import redact
 
@@ -223,10 +224,26 @@ def _complete(
     options: LoginOptions,
     target: Connection | None,
 ) -> LoginResult:
-    short = provider.exchange_code(callback.code, redirect_uri, pkce)
-    grant = provider.long_lived(short)
+    try:
+        short = provider.exchange_code(callback.code, redirect_uri, pkce)
+        grant = provider.long_lived(short)
+    except (TransientError, Throttled, InvalidPlatformApp):
+        raise  # Meta's trouble, or the app's set-up: their own exit codes and hints say what to do
+    except MetaApiError as exc:
+        raise _exchange_refused(exc, redirect_uri) from None
     return finish_login(
         runtime, provider, grant, name=options.name, target=target, force=options.force
+    )
+
+
+def _exchange_refused(exc: MetaApiError, redirect_uri: str) -> LoginFailed:
+    return LoginFailed(
+        f"Meta refused to exchange the login code for a token: {exc.meta_message}",
+        hint=exc.hint
+        or "a code works once and for a few minutes: run `igconnect login` again; if Meta keeps "
+        f"refusing, check the app id and secret (`igconnect app show`) and that {redirect_uri} "
+        "is a registered redirect URI; if it mentions the code verifier, "
+        "`igconnect config set login_pkce false`",
     )
 
 
