@@ -208,7 +208,7 @@ def test_login_hints(sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, 
 
 
 def test_connection_hints(
-    sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any
+    sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any, tmp_path: Path
 ) -> None:
     sb = sandbox_env(accounts=2)
     assert cli("login", "--name", "ada").exit_code == 0
@@ -220,8 +220,8 @@ def test_connection_hints(
     sb.set_scenario("password-changed")
     checked = cli("connections", "list", "--check")
     refreshed = cli("connections", "refresh", "ada")
-    cli("export", "stories", "--out", os.devnull)
-    exported = cli("export", "stories", "--out", os.devnull)
+    cli("export", "stories", "--out", str(tmp_path / "stories.csv"))
+    exported = cli("export", "stories", "--out", str(tmp_path / "stories.csv"))
     sb.clear_scenarios()
     for text in (checked.stderr, refreshed.stderr, exported.stderr):
         follow(cli, text)
@@ -234,15 +234,17 @@ def test_connection_hints(
     follow(cli, expiring.stderr)
 
 
-def test_failover_hint(sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any) -> None:
+def test_failover_hint(
+    sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any, tmp_path: Path
+) -> None:
     sb = sandbox_env(accounts=1)
     assert cli("login", "--name", "ada").exit_code == 0
     token = sb.issue_system_user_token()
     assert cli("login", "--system-user", "--name", "bot", input=token).exit_code == 0
     stored.save_tracker(Tracker("account", "acme_1", connection="ada"))
     sb.set_scenario("password-changed")
-    cli("export", "stories", "--out", os.devnull)
-    moved = cli("export", "stories", "--out", os.devnull)
+    cli("export", "stories", "--out", str(tmp_path / "stories.csv"))
+    moved = cli("export", "stories", "--out", str(tmp_path / "stories.csv"))
     assert "moved @acme_1 from 'ada'" in moved.stderr
     sb.clear_scenarios()
     follow(cli, moved.stderr)
