@@ -1,7 +1,8 @@
 """graph.facebook.com and graph.instagram.com: parse the path, authenticate, route to an endpoint.
 
-The endpoints live in their own modules: `nodes` (users, Pages, accounts, hashtags), `media`
-(stories and posts), `insights`, `batch` and `tokens`; `access` and `throttle` guard every call.
+The endpoints live in their own modules: `nodes` (users, Pages, accounts), `discovery` (business
+discovery), `hashtags`, `media` (stories and posts), `insights`, `batch` and `tokens`; `access` and
+`throttle` guard every call.
 """
 
 from __future__ import annotations
