@@ -122,6 +122,8 @@ ANSWERS: tuple[Answer, ...] = (
             "redirect_uri is identical to the one you used in the OAuth dialog request",
         },
         unsure=True,
+        note="Kept from the sandbox's first version; the subcode 36008 is the error-handling "
+        "page's, the text is not re-checked against a recorded answer.",
     ),
     Answer(
         "fb-bad-client-secret",

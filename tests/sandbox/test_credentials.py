@@ -316,3 +316,47 @@ def test_checkpoint_per_account_hits_its_managers(make_sandbox: Make) -> None:
         assert ig_graph(c, ig, "me").status_code == 200
         sb.clear_checkpoint("acme_2")
         assert graph(c, sb.issue_token(ADA), "me").status_code == 200
+
+
+# -- Instagram exchange messages, 464 and 492 -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("case", "answer"),
+    [("used", "ig-code-used"), ("unknown", "ig-code-not-found")],
+)
+def test_instagram_exchange_code_errors(
+    sb: Sandbox, http: httpx.Client, case: str, answer: str
+) -> None:
+    code = _code(follow_consent(_ig_url(sb)))
+    if case == "used":
+        assert _ig_exchange(http, code, IG_APP, IG_SECRET).status_code == 200
+    else:
+        code = "AQnotacode"
+    r = _ig_exchange(http, code, IG_APP, IG_SECRET)
+    assert r.status_code == 400 and r.json() == BY_ID[answer].body
+
+
+def test_unconfirmed_user(make_sandbox: Make) -> None:
+    sb = make_sandbox(scenarios=["unconfirmed-user"])
+    with httpx.Client(base_url=sb.base_url, timeout=10) as c:
+        err = error_of(graph(c, sb.issue_token(ADA), "me"))
+        want = BY_ID["token-190-464"].body["error"]
+        assert err["error_subcode"] == 464
+        assert err["message"] == want["message"].replace("user X are", "user  are")
+
+
+def test_lost_page_role(make_sandbox: Make) -> None:
+    sb = make_sandbox(scenarios=["lost-page-role@acme_2"])
+    with httpx.Client(base_url=sb.base_url, timeout=10) as c:
+        t = sb.issue_token(ADA)
+        acme2 = sb.world.by_username["acme_2"].id
+        err = error_of(graph(c, t, f"{acme2}/stories"))
+        want = BY_ID["token-190-492"].body["error"]
+        assert (err["code"], err["error_subcode"], err["message"]) == (190, 492, want["message"])
+        names = {p["name"] for p in graph(c, t, "me/accounts").json()["data"]}
+        assert names == {"Acme Client 1", "Acme Client 3"}
+        assert graph(c, t, "me").status_code == 200
+        assert graph(c, t, f"{sb.world.by_username['acme_1'].id}/stories").status_code == 200
+        ig = sb.issue_token("acme_2", provider="instagram")
+        assert ig_graph(c, ig, "me/stories").status_code == 200

@@ -59,11 +59,19 @@ def authenticate(call: Call, params: dict[str, str], headers: dict[str, str]) ->
 
 def visible_pages(call: Call, token: Token) -> list[str]:
     """The Pages a Facebook token sees: the user's, narrowed to those picked in the dialog."""
-    w = call.state.world
+    s = call.state
+    w = s.world
     user = w.users.get(token.user_id)
     if user is None or token.provider != "facebook":
         return []
-    return [p for p in user.page_ids if p in w.pages and (token.pages is None or p in token.pages)]
+    lost = set()
+    if s.on_any("lost-page-role") and not token.system_user:
+        lost = {a.page_id for a in s.user_accounts(token) if s.on("lost-page-role", a.username)}
+    return [
+        p
+        for p in user.page_ids
+        if p in w.pages and p not in lost and (token.pages is None or p in token.pages)
+    ]
 
 
 def reachable(call: Call, acct: IgAccount) -> bool:

@@ -1,7 +1,8 @@
 """graph.facebook.com and graph.instagram.com: parse the path, authenticate, route to an endpoint.
 
-The endpoints live in their own modules: `nodes` (users, Pages, accounts, hashtags), `media`
-(stories and posts), `insights`, `batch` and `tokens`; `access` and `throttle` guard every call.
+The endpoints live in their own modules: `nodes` (users, Pages, accounts), `discovery` (business
+discovery), `hashtags`, `media` (stories and posts), `insights`, `batch` and `tokens`; `access` and
+`throttle` guard every call.
 """
 
 from __future__ import annotations
@@ -100,6 +101,14 @@ class GraphApi:
         if not path:
             raise E.unknown_path("/")
         acct = self._target_account(path[0], call)
+        token = call.user_token
+        if (
+            acct is not None
+            and call.provider == "facebook"
+            and not token.system_user
+            and self.s.on("lost-page-role", acct.username)
+        ):
+            raise E.token_error(492, app_id=self.s.cfg.app_id)  # the Page role is gone
         # Business discovery counts against the platform limit, not the account's use case.
         call.account = None if wants_discovery(params) else acct
         extra = throttle(call)

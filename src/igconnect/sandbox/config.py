@@ -93,6 +93,21 @@ SCENARIOS: dict[str, Scenario] = {
             "190 / subcode 458 on every call; `debug_token` 200 with `is_valid: false`",
         ),
         Scenario(
+            "unconfirmed-user",
+            "Meta no longer considers the user confirmed: every token of the user dies",
+            "the person never finished an e-mail, phone or identity confirmation Meta asked for",
+            "190 / subcode 464 `Error validating access token: Sessions for the user  are not "
+            "allowed because the user is not a confirmed user.`",
+        ),
+        Scenario(
+            "lost-page-role",
+            "the user lost their role on the account's Page",
+            "a Page admin removed the agency member, or Business Manager access changed",
+            "the Page is gone from `/me/accounts`; Facebook calls about the account answer "
+            "190 / subcode 492 `The user must be an administrator, editor, or moderator of the "
+            "page...`; the user's other accounts and Instagram Login work",
+        ),
+        Scenario(
             "throttled",
             "the Instagram account is over its business-use-case budget for 60 sandbox minutes",
             "too many trackers or too frequent polling on one account",
@@ -233,6 +248,7 @@ TOKEN_KILLERS = {
     "token-expired": 463,
     "app-removed": 458,
     "checkpoint": 459,
+    "unconfirmed-user": 464,
 }
 DEFAULT_DECLINED_SCOPE = "instagram_manage_insights"
 
