@@ -7,6 +7,7 @@ business use case: `api.dispatch` leaves the account out of the throttle for the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import errors as E
@@ -40,16 +41,17 @@ DISCOVERY_MEDIA_FIELDS = {
     "media_url",
 }
 MEDIA_LIMIT = 100
+IgFields = Callable[[Call, IgAccount, list[Field], str], dict[str, Any]]
 
 
 def wants_discovery(params: dict[str, str]) -> bool:
     return "business_discovery" in params.get("fields", "")
 
 
-def business_discovery(call: Call, field: Field) -> dict[str, Any]:
-    """The `business_discovery` object of the caller's own IG user node."""
+def business_discovery(call: Call, field: Field, ig_fields: IgFields) -> dict[str, Any]:
+    """The `business_discovery` object of the caller's own IG user node; `ig_fields` is
+    nodes.ig_fields, passed in so that the two modules do not import each other."""
     from .media import media_node
-    from .nodes import ig_fields
 
     w = call.state.world
     username = field.mods.get("username", "").strip().lstrip("@")

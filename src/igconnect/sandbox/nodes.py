@@ -134,7 +134,7 @@ def ig_fields(call: Call, acct: IgAccount, fields: list[Field], node: str) -> di
 
         rest = [f for f in fields if f.name != "business_discovery"]
         out = _pick_values(call, acct, rest, allowed, node) if rest else {}
-        out["business_discovery"] = business_discovery(call, discovery)
+        out["business_discovery"] = business_discovery(call, discovery, ig_fields)
         out.setdefault("id", acct.id)
         return out
     return _pick_values(call, acct, fields, allowed, node)
