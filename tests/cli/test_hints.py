@@ -56,12 +56,13 @@ COVERED = {
     "igconnect doctor",
     "igconnect trackers --help",
     "igconnect app set --help",
+    "igconnect app show",
+    "igconnect config set",
 }
 # Suggested by these files, followed elsewhere (the file says where) or not a next step.
 EXEMPT = {
     "igconnect app set --app-id": "tests/doctor/test_doctor_cli.py (no Meta app)",
     "igconnect app set --app-id --app-secret-stdin": "tests/cli/test_root.py (no terminal)",
-    "igconnect config set": "tests/login/test_callback_server.py (busy port: login_port)",
     "igconnect demo": "the name of the command in a docstring",
     "igconnect login --invite": "the name of the option in a docstring",
     "igconnect schedule show": "a pointer in the ssh hint of the paste path",
@@ -170,8 +171,19 @@ def _on_a_terminal(
 # -- the scenarios ----------------------------------------------------------------------------------
 def test_login_hints(sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any) -> None:
     sb = sandbox_env(accounts=3, scenarios=["already-connected"])
+    browser.tamper = lambda address: address.replace("code=", "code=x")
+    refused = cli("login")
+    assert refused.exit_code == ExitCode.LOGIN_FAILED
+    assert "Meta refused to exchange the login code" in refused.stderr
+    browser.tamper = None
     empty = cli("connections", "list")
     follow(cli, empty.stderr)  # "run `igconnect login` to add one": it makes 'ada-agency'
+    # The refused exchange's other pointers (its `igconnect login` was just followed).
+    error_line = refused.stderr.split("Error:")[-1]
+    assert suggested(error_line)[0] == "igconnect login"
+    for index in range(1, len(suggested(error_line))):
+        follow(cli, error_line, index=index)
+    assert cli("config", "unset", "login_pkce").exit_code == 0
     again = cli("login", "--name", "other")  # the same person twice
     assert again.exit_code == ExitCode.CONFLICT
     follow(cli, again.stderr)
