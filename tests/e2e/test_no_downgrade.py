@@ -1,5 +1,5 @@
 """No silent downgrade, over HTTP against the sandbox: a login without a permission story collection
-needs exits 14 naming it, and its fix (`login --reconnect NAME`, which asks again) works; a reconnect
+needs exits 18 (PERMISSION_MISSING) naming it, and its fix (`login --reconnect NAME`, which asks again) works; a reconnect
 never replaces a working token with one that can do less unless --force."""
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ def _fix_line(stderr: str) -> str:
     return line.split("`")[1]
 
 
-def test_a_new_login_without_a_required_permission_exits_14_and_its_fix_works(
+def test_a_new_login_without_a_required_permission_exits_18_and_its_fix_works(
     sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any
 ) -> None:
     sandbox_env(accounts=2)
     browser.decline_scopes = (INSIGHTS,)
     result = cli("login", "--name", "acme")
-    assert result.exit_code == ExitCode.PERMISSION_MISSING == 14, result.stderr
+    assert result.exit_code == ExitCode.PERMISSION_MISSING == 18, result.stderr
     assert "but it cannot collect stories: instagram_manage_insights (story insights)" in (
         result.stderr
     )
@@ -59,9 +59,9 @@ def test_json_of_a_login_without_a_permission(
     sandbox_env()
     browser.decline_scopes = (INSIGHTS,)
     result = cli("login", "--name", "acme", "--json")
-    assert result.exit_code == 14
+    assert result.exit_code == ExitCode.PERMISSION_MISSING
     data = json.loads(result.stdout)
-    assert data["missing_permissions"] == [INSIGHTS] and data["exit_code"] == 14
+    assert data["missing_permissions"] == [INSIGHTS] and data["exit_code"] == 18
 
 
 def test_a_reconnect_that_declines_a_permission_keeps_the_working_token(

@@ -71,7 +71,7 @@ def login_command(
 
     Register exactly http://localhost:8765/callback as a redirect URI in the Meta app first
     (docs/login.md). Over SSH, or with --no-browser, paste the address the browser ends on.
-    A login without a permission story collection needs exits 14 and names it.
+    A login without a permission story collection needs exits 18 and names it.
 
     Examples: igconnect login --name acme;
     igconnect login --system-user --name agency-bot < token-file;

@@ -150,6 +150,12 @@ def instagram_app_present(env: EnvState) -> Finding:
             instagram_app_id=app_id,
         )
     except ConfigError:
+        if not names:
+            return ok(
+                f"Instagram app {app_id} is set, its secret is not stored: not needed until an "
+                "Instagram Login connection is added",
+                instagram_app_id=app_id,
+            )
         return failure(
             f"Instagram app {app_id} is set but its secret is not stored",
             fix,

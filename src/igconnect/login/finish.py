@@ -7,7 +7,7 @@ The rules, in order:
 - a reconnect keeps its user (unless `force`), and never replaces a working token with one that can
   do less (a required permission or an account lost) unless `force`;
 - a login that lacks a required permission is stored (so `login --reconnect NAME` can ask again),
-  and its result carries exit code 14 (`PERMISSION_MISSING`) naming what is missing.
+  and its result carries exit code 18 (`PERMISSION_MISSING`) naming what is missing.
 
 Nothing is stored until every check has passed; the token goes to the secret store first, then the
 connection to the state store, and on any failure or Ctrl-C what was stored is taken back.
