@@ -89,6 +89,8 @@ def test_system_user_token_from_stdin_connects_lists_and_exports(
     everything = added.stdout + added.stderr + listed.stdout + listed.stderr + exported.stderr
     assert token not in everything
     assert token not in stored.written_text()
+    with open(summary["log_file"], encoding="utf-8") as log:
+        assert token not in log.read()
 
 
 @pytest.mark.parametrize(

@@ -314,6 +314,8 @@ def _fail_over(runtime: Runtime, options: ExportOptions) -> list[dict[str, str]]
         log.info("failover: %s", move.describe())
         target = runtime.warnings if move.direction == AWAY else runtime.notices
         target.append(move.describe())
+    for line in result.stuck:
+        log.info("failover: %s", line)
     return [m.to_json() for m in result.moves]
 
 
