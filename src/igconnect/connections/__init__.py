@@ -6,7 +6,9 @@
 - `refresh`: keeping Instagram Login tokens alive.
 - `clients`: the one place a Graph client acting as a connection is built.
 - `usage`: the last rate-limit usage Meta reported per connection.
+- `status`: live status, each token confirmed with Meta and recorded.
 - `service`: what `igconnect connections ...` and `igconnect logout` do.
 
-May import: meta, state, secretstore, settings, errors, redact (never login/, trackers/, cli/).
+May import: meta, meta_app, state, secretstore, settings, errors, redact (never login/, cli/;
+`service` reads trackers/ to say what a connection carries).
 """
