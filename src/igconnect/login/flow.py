@@ -117,6 +117,16 @@ def run_login(
     state = new_state()
     pkce = new_pkce() if settings.get("login_pkce") else None
     provider = login_provider(runtime, provider_name)
+    # The dialog takes the person's password: a dialog setting pointed elsewhere is refused like
+    # any place a token would go.
+    from igconnect.trust import guard_token_destination
+
+    dialog = (
+        runtime.endpoints.instagram_url
+        if provider_name == INSTAGRAM
+        else runtime.endpoints.facebook_url
+    )
+    guard_token_destination(dialog, runtime.settings, runtime.paths)
     rerequest = bool(target and target.scopes_declined)
     config_id = settings.get("facebook_config_id") if provider_name == FACEBOOK else None
 
