@@ -138,3 +138,14 @@ def test_loose_modes_lists_what_others_can_read_or_write() -> None:
     sticky = paths.config_dir
     sticky.chmod(0o1777)  # like /tmp: others cannot replace our file in it
     assert sticky not in {m.path for m in loose_modes(paths)}
+
+
+def test_a_login_dialog_pointed_elsewhere_is_refused_before_the_browser(cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from igconnect.errors import ExitCode
+
+    monkeypatch.setenv("IGCONNECT_APP_ID", "1234567890")
+    monkeypatch.setenv("IGCONNECT_APP_SECRET", "a-secret-of-the-app")
+    monkeypatch.setenv("IGCONNECT_FACEBOOK_URL", "https://www.faceb00k.example")
+    result = cli("login", "--no-browser", "--timeout", "5")
+    assert result.exit_code == ExitCode.UNSAFE, result.output
+    assert "faceb00k.example" in result.stderr

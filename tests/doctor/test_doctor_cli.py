@@ -45,6 +45,7 @@ def test_json_schema_is_pinned(sandbox: Any, cli: Any) -> None:
         "env.instagram-app",
         "env.secret-store",
         "env.meta",
+        "env.file-modes",
         "export.final-reads",
     ]
     conn = doc["connections"][0]

@@ -164,15 +164,19 @@ def test_a_daily_backup_is_taken_and_old_ones_pruned(
         path.write_bytes(b"an old backup")
     out = str(tmp_path / "s.csv")
     assert cli("export", "stories", "--no-fetch", "--out", out).exit_code == 0
-    kept = sorted(p.name for p in folder.iterdir())
+    kept = sorted(p.name for p in folder.iterdir() if p.name.startswith("archive-"))
     assert len(kept) == 3 and old[0].name in kept and old[1].name in kept
+    # the state store beside it, so a damaged one costs at most a day as well
+    (state_copy,) = folder.glob("state-*.sqlite")
+    assert sqlite3.connect(state_copy).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     newest = folder / kept[-1]
     db = sqlite3.connect(newest)
     assert db.execute("SELECT count(*) FROM stories").fetchone()[0] == 5
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # one self-contained file
     db.close()
     assert cli("export", "stories", "--no-fetch", "--out", out).exit_code == 0
-    assert sorted(p.name for p in folder.iterdir()) == kept  # not due again the same day
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith("archive-")) == kept
+    assert len(list(folder.glob("state-*.sqlite"))) == 1  # neither is due again the same day
 
 
 def test_a_full_data_dir_says_free_space(
@@ -197,6 +201,25 @@ def test_a_full_data_dir_says_free_space(
     assert _digest(path) == before
 
 
+def test_a_full_data_dir_under_the_state_store_says_free_space(
+    cli: Any, mounts: Any, monkeypatch: Any
+) -> None:
+    data = mounts("data", size="512k")
+    monkeypatch.setenv("IGCONNECT_DATA_DIR", str(data))
+    assert cli("trackers", "add", "@one").exit_code == 0
+    fill(data)
+    before = (data / "state.sqlite").read_bytes()
+    result = cli(
+        "trackers",
+        "import",
+        "-",
+        input="tracker\n" + "".join(f"@account_{i:05d}\n" for i in range(3000)),
+    )
+    assert result.exit_code == ExitCode.DISK_FULL, result.output
+    assert "free space" in result.stderr and "aside" not in result.stderr
+    assert (data / "state.sqlite").read_bytes() == before  # rolled back, untouched
+
+
 def test_a_full_backup_folder_warns_and_the_run_succeeds(
     cli: Any, mounts: Any, monkeypatch: Any, tmp_path: Path
 ) -> None:
@@ -206,7 +229,8 @@ def test_a_full_backup_folder_warns_and_the_run_succeeds(
     _fill_archive()
     result = cli("export", "stories", "--no-fetch", "--out", str(tmp_path / "s.csv"))
     assert result.exit_code == 0, result.output
-    assert "daily archive backup was not taken" in result.stderr and "free space" in result.stderr
+    assert "daily backup of the story archive was not taken" in result.stderr
+    assert "free space" in result.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["filler"]
 
 

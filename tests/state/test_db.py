@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from igconnect.errors import BusyError, ConfigError, ExitCode
+from igconnect.errors import BusyError, ConfigError, DamagedError, ExitCode
 from igconnect.state import schema
 from igconnect.state.db import StateStore
 
@@ -50,7 +50,7 @@ def test_a_failed_migration_leaves_the_store_at_its_version(
     broken = "ALTER TABLE trackers ADD COLUMN note TEXT;\nTHIS IS NOT SQL;"
     monkeypatch.setattr(db_module, "MIGRATIONS", (*schema.MIGRATIONS, broken))
     monkeypatch.setattr(db_module, "SCHEMA_VERSION", schema.SCHEMA_VERSION + 1)
-    with pytest.raises(ConfigError):
+    with pytest.raises(sqlite3.OperationalError):  # a broken migration is a bug, reported as one
         StateStore(path).db.close()
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
@@ -70,10 +70,10 @@ def test_a_store_from_a_newer_igconnect_is_refused(tmp_path: Path) -> None:
 def test_a_file_that_is_not_a_store_says_what_to_do(tmp_path: Path) -> None:
     path = tmp_path / "state.sqlite"
     path.write_bytes(b"not a database, just text " * 100)
-    with pytest.raises(ConfigError, match="cannot be used") as info:
+    with pytest.raises(DamagedError, match="is damaged") as info:
         StateStore(path).db.close()
-    assert info.value.exit_code == ExitCode.CONFIG
-    assert "backup" in (info.value.hint or "")
+    assert info.value.exit_code == ExitCode.DAMAGED
+    assert f"mv {path} {path}.damaged" in (info.value.hint or "")
     assert path.read_bytes().startswith(b"not a database")  # left as it was
 
 

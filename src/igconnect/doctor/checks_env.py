@@ -317,3 +317,28 @@ def meta_reachable(env: EnvState) -> Finding:
         answered[host] = f"{(time.monotonic() - started) * 1000:.0f} ms"
     summary = ", ".join(f"{h} answered in {t}" for h, t in answered.items())
     return ok(summary, hosts=answered)
+
+
+@check(
+    "env.file-modes",
+    "igconnect's files private",
+    scope=SCOPE_ENVIRONMENT,
+    depends=("env.settings",),
+    proves="no one else can change the files that decide where tokens go (config.toml, the "
+    "secrets file and their folders), nor read the data dir, the state store or the archive",
+    usual_fix="`chmod` as the evidence says (folders 700, files 600)",
+)
+def file_modes(env: EnvState) -> Finding:
+    from igconnect.trust import loose_modes
+
+    runtime = env.runtime
+    found = loose_modes(runtime.paths, token_store=runtime.settings.get("token_store"))
+    if not found:
+        return ok("config, secrets, state store and archive are yours alone")
+    steering = [f for f in found if f.steers_tokens]
+    evidence = "; ".join(f"{f.path} is {f.problem} ({f.mode:04o})" for f in found[:3])
+    steps = [f"Run `{f.fix}`." for f in found]
+    if steering:
+        steps.insert(0, "While a file that steers tokens is loose, igconnect sends no token.")
+        return failure(evidence, steps, found[0].fix, loose=[f.to_json() for f in found])
+    return warning(evidence, steps, found[0].fix, loose=[f.to_json() for f in found])

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 BACKUP_EVERY = timedelta(days=1)
 _BACKUP_NAME = re.compile(r"archive-(\d{8}T\d{6}Z)\.sqlite")
+_STATE_BACKUP_NAME = re.compile(r"state-(\d{8}T\d{6}Z)\.sqlite")
 _STAMP_FORMAT = "%Y%m%dT%H%M%SZ"
 
 
@@ -83,12 +84,12 @@ class BackupInfo:
         return {"path": str(self.path), "taken_at": _iso(self.taken_at), "bytes": self.bytes}
 
 
-def list_backups(folder: Path) -> list[BackupInfo]:
+def list_backups(folder: Path, *, name: re.Pattern[str] = _BACKUP_NAME) -> list[BackupInfo]:
     """The backups in `folder`, newest first (by the time in their names)."""
     found: list[BackupInfo] = []
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
-            match = _BACKUP_NAME.fullmatch(entry.name)
+            match = name.fullmatch(entry.name)
             if match and entry.is_file():
                 taken = datetime.strptime(match[1], _STAMP_FORMAT).replace(tzinfo=UTC)
                 found.append(BackupInfo(Path(entry.path), taken, entry.stat().st_size))
@@ -100,25 +101,42 @@ def backup_name(now: datetime) -> str:
 
 
 def backup_if_due(runtime: Runtime, archive: Archive, now: datetime) -> str | None:
-    """Take the daily backup if the newest is a day old, and prune the oldest beyond
-    `archive_backups`. Returns a warning when it could not: the run itself succeeded."""
-    from igconnect import sqlitefile
-
+    """Take the daily backups (the archive, and the state store beside it) if the newest is a day
+    old, and prune the oldest beyond `archive_backups`. Returns a warning when it could not: the
+    run itself succeeded."""
     keep = runtime.settings.get("archive_backups")
     if keep == 0:
         return None
     folder = backup_dir(runtime)
-    backups = list_backups(folder)
+    warnings = [
+        _daily(archive.db, folder, "archive", _BACKUP_NAME, now, keep, "the story archive"),
+        _daily(runtime.state.db, folder, "state", _STATE_BACKUP_NAME, now, keep, "the state store"),
+    ]
+    return "; ".join(w for w in warnings if w) or None
+
+
+def _daily(
+    db: Any, folder: Path, prefix: str, name: re.Pattern[str], now: datetime, keep: int, what: str
+) -> str | None:
+    from igconnect import sqlitefile
+
+    backups = list_backups(folder, name=name)
     if backups and now - backups[0].taken_at < BACKUP_EVERY:
         return None
+    stamp = now.astimezone(UTC).strftime(_STAMP_FORMAT)
     try:
-        sqlitefile.backup(archive.db, folder / backup_name(now), what="the story archive")
+        sqlitefile.backup(db, folder / f"{prefix}-{stamp}.sqlite", what=what)
     except IgconnectError as exc:
-        return f"the daily archive backup was not taken: {exc.message} — {exc.hint}"
-    for old in list_backups(folder)[keep:]:
+        return f"the daily backup of {what} was not taken: {exc.message} — {exc.hint}"
+    for old in list_backups(folder, name=name)[keep:]:
         with contextlib.suppress(OSError):
             old.path.unlink()
     return None
+
+
+def newest_state_backup(folder: Path) -> Path | None:
+    found = list_backups(folder, name=_STATE_BACKUP_NAME)
+    return found[0].path if found else None
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,16 @@ def run_login(
     state = new_state()
     pkce = new_pkce() if settings.get("login_pkce") else None
     provider = login_provider(runtime, provider_name)
+    # The dialog takes the person's password: a dialog setting pointed elsewhere is refused like
+    # any place a token would go.
+    from igconnect.trust import guard_token_destination
+
+    dialog = (
+        runtime.endpoints.instagram_url
+        if provider_name == INSTAGRAM
+        else runtime.endpoints.facebook_url
+    )
+    guard_token_destination(dialog, runtime.settings, runtime.paths)
     # A reconnect always asks again for declined permissions (Facebook's auth_type=rerequest;
     # Instagram's force_reauth): the fix a login without them points to must be able to work.
     rerequest = target is not None

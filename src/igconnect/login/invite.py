@@ -217,6 +217,13 @@ def create_invite(
             hint=f"wait for the client to complete it, or see `{LIST_COMMAND}`",
         )
     login = login_provider(runtime, provider)  # the app must be set up: fail before anything
+    # The client types their password into the dialog: a dialog setting pointed anywhere but Meta
+    # (or loopback) is refused, as for `login`.
+    from igconnect.trust import guard_token_destination
+
+    endpoints = runtime.endpoints
+    dialog = endpoints.instagram_url if provider == "instagram" else endpoints.facebook_url
+    guard_token_destination(dialog, runtime.settings, runtime.paths)
     store = runtime.secret_store
     store.check()
     settings = runtime.settings

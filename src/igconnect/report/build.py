@@ -66,7 +66,7 @@ def build_report(runtime: Runtime, options: ReportOptions) -> ReportResult:
     logo_path = settings.get("report_logo")
     logo = html.logo_data_uri(Path(logo_path)) if logo_path else None
     stories = not_final = 0
-    with Archive(archive_file) as archive:
+    with Archive(archive_file, verify=True) as archive:  # a damaged archive is said so, first
         refs = plan_accounts(
             archive,
             since=since,

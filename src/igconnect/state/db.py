@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from igconnect.errors import BusyError, ConfigError
+from igconnect.errors import ConfigError
 from igconnect.state.schema import MIGRATIONS, SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -109,6 +109,7 @@ class StateStore:
                 isolation_level=None,  # we say BEGIN/COMMIT ourselves
                 check_same_thread=False,
             )
+            db.execute("PRAGMA schema_version").fetchone()  # a file that is not SQLite fails here
             db.row_factory = sqlite3.Row
             db.execute("PRAGMA foreign_keys=ON")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -161,16 +162,26 @@ class StateStore:
         )
 
     def _translate(self, exc: Exception) -> Exception:
-        message = str(exc)
-        if "locked" in message or "busy" in message:
-            return BusyError(
-                f"the state store {self.path} stayed locked for {self.busy_timeout:g} s",
-                hint="another igconnect process is writing to it; try again when it is done",
-            )
-        return ConfigError(
-            f"the state store {self.path} cannot be used: {message}",
-            hint="restore it from a backup, or move it aside and run `igconnect login` again",
+        """A SQLite error as the user reads it: a full disk says free space, a busy store says
+        wait, only a store SQLite finds damaged is called damaged (with where its copies are)."""
+        import sqlite3
+
+        from igconnect import sqlitefile
+
+        if not isinstance(exc, sqlite3.Error):
+            return exc
+        return sqlitefile.failure(
+            exc, self.path, what="the state store", restore_hint=self._restore()
         )
+
+    def _restore(self) -> str:
+        """How to get a sound store back: the newest daily copy if there is one (the export keeps
+        one a day in the data dir's backups folder), else a fresh store."""
+        copies = sorted((self.path.parent / "backups").glob("state-*.sqlite"))
+        aside = f"mv {self.path} {self.path}.damaged"
+        if copies:
+            return f"put back the newest copy: `{aside} && cp {copies[-1]} {self.path}`"
+        return f"move it aside (`{aside}`), then log in again and re-import your trackers"
 
 
 def require_transaction(db: sqlite3.Connection) -> None:
