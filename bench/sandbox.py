@@ -70,7 +70,12 @@ def main() -> None:
     ap.add_argument(
         "--no-wrk", action="store_true", help="use the Python client even if wrk exists"
     )
+    ap.add_argument(
+        "--scale", type=int, default=10_000, help="accounts of the world-building figure (0: skip)"
+    )
     args = ap.parse_args()
+    if args.scale:
+        _scale(args.scale)
     cfg = SandboxConfig(accounts=3, stories=args.stories)
     with Sandbox(cfg) as sb:
         token = sb.issue_token("10000000000000001")
@@ -114,6 +119,32 @@ def main() -> None:
     print(
         f"sandbox story listings: {rps:,.0f} requests/s "
         f"({args.clients} keep-alive clients, {tool}, {served} served, {errors} non-200)"
+    )
+
+
+def _scale(accounts: int) -> None:
+    """How long a big world takes to start, and to page through `/me/accounts` 100 at a time."""
+    import json
+    import urllib.request
+
+    start = time.monotonic()
+    with Sandbox(SandboxConfig(accounts=accounts, stories=8)) as sb:
+        started = time.monotonic() - start
+        token = sb.issue_token("10000000000000001")
+        url: str | None = (
+            f"{sb.base_url}/graph/v25.0/me/accounts?limit=100&access_token={token}"
+            "&fields=id,name,instagram_business_account%7Bid,username%7D"
+        )
+        pages, t0 = 0, time.monotonic()
+        while url:
+            with urllib.request.urlopen(url) as resp:  # loopback only
+                body = json.load(resp)
+            pages += len(body["data"])
+            url = body.get("paging", {}).get("next")
+        listed = time.monotonic() - t0
+    print(
+        f"sandbox world of {accounts:,} accounts: started in {started:.2f} s; "
+        f"/me/accounts listed {pages:,} Pages in {listed:.2f} s (100 a page)"
     )
 
 

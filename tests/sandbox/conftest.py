@@ -13,7 +13,11 @@ from igconnect.sandbox import Sandbox, SandboxConfig
 ADA = "10000000000000001"
 BOB = "10000000000000002"
 V = "v25.0"
-APP_TOKEN = "1000000000000001|sandbox-app-secret"
+APP = "1000000000000001"
+SECRET = "sandbox-app-secret"
+APP_TOKEN = f"{APP}|{SECRET}"
+IG_APP = "1000000000000002"  # the Instagram app of "Instagram API with Instagram login"
+IG_SECRET = "sandbox-instagram-app-secret"
 REDIRECT = "http://localhost:8765/callback"
 
 
@@ -61,3 +65,25 @@ def error_of(resp: httpx.Response) -> dict[str, Any]:
     err = body["error"]
     assert {"message", "type", "code", "fbtrace_id", "is_transient"} <= set(err)
     return err
+
+
+def debug(client: httpx.Client, token: str) -> dict[str, Any]:
+    """debug_token's `data` for a token, asked with the app token."""
+    r = client.get(
+        f"/graph/{V}/debug_token", params={"input_token": token, "access_token": APP_TOKEN}
+    )
+    assert r.status_code == 200, r.text
+    data: dict[str, Any] = r.json()["data"]
+    return data
+
+
+def post_batch(
+    client: httpx.Client, token: str, items: list[dict[str, Any]], **extra: str
+) -> httpx.Response:
+    import json
+
+    return client.post(
+        f"/graph/{V}/",
+        data={"batch": json.dumps(items), **extra},
+        headers={"Authorization": f"OAuth {token}"},
+    )

@@ -185,7 +185,9 @@ def test_batch(sb: Sandbox, http: httpx.Client) -> None:
         data={"batch": json.dumps([batch[0]] * 51)},
         headers={"Authorization": f"OAuth {t}"},
     )
-    assert error_of(too_many)["code"] == 100
+    err = error_of(too_many)
+    assert err["message"] == "Too many requests in batch message. Maximum batch size is 50"
+    assert err["type"] == "GraphBatchException"
 
 
 def test_debug_token(sb: Sandbox, http: httpx.Client) -> None:

@@ -16,6 +16,8 @@ from .conftest import REDIRECT, V, error_of, graph
 
 APP = "1000000000000001"
 SECRET = "sandbox-app-secret"
+IG_APP = "1000000000000002"  # Instagram Login has its own app id and secret
+IG_SECRET = "sandbox-instagram-app-secret"
 FB_SCOPES = "instagram_basic,instagram_manage_insights,pages_show_list,pages_read_engagement"
 
 
@@ -33,7 +35,7 @@ def fb_url(sb: Sandbox, **extra: str) -> str:
 
 def ig_url(sb: Sandbox, **extra: str) -> str:
     q = {
-        "client_id": APP,
+        "client_id": IG_APP,
         "redirect_uri": REDIRECT,
         "state": "st4te",
         "response_type": "code",
@@ -186,8 +188,8 @@ def test_instagram_login_end_to_end(sb: Sandbox, http: httpx.Client) -> None:
     assert final.endswith("#_") and query(final)["state"] == "st4te"
     code = query(final[:-2])["code"]
     form = {
-        "client_id": APP,
-        "client_secret": SECRET,
+        "client_id": IG_APP,
+        "client_secret": IG_SECRET,
         "grant_type": "authorization_code",
         "redirect_uri": REDIRECT,
         "code": code,
@@ -202,7 +204,7 @@ def test_instagram_login_end_to_end(sb: Sandbox, http: httpx.Client) -> None:
         "/ig-graph/access_token",
         params={
             "grant_type": "ig_exchange_token",
-            "client_secret": SECRET,
+            "client_secret": IG_SECRET,
             "access_token": item["access_token"],
         },
     ).json()
@@ -226,8 +228,8 @@ def test_instagram_redirect_mismatch(sb: Sandbox, http: httpx.Client) -> None:
     r = http.post(
         "/ig-api/oauth/access_token",
         data={
-            "client_id": APP,
-            "client_secret": SECRET,
+            "client_id": IG_APP,
+            "client_secret": IG_SECRET,
             "grant_type": "authorization_code",
             "redirect_uri": REDIRECT + "?x=1",
             "code": code,

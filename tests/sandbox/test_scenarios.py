@@ -430,8 +430,8 @@ def test_declined_permission_rerequest_and_instagram(make_sandbox: Make) -> None
         final = follow_consent(ig_url(sb))
         code = final.split("code=")[1].split("&")[0]
         form = {
-            "client_id": "1000000000000001",
-            "client_secret": "sandbox-app-secret",
+            "client_id": "1000000000000002",
+            "client_secret": "sandbox-instagram-app-secret",
             "grant_type": "authorization_code",
             "redirect_uri": REDIRECT,
             "code": code,

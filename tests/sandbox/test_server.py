@@ -108,9 +108,10 @@ def test_cli_serve_prints_exports() -> None:
     )
     try:
         assert proc.stdout is not None
-        lines = [proc.stdout.readline() for _ in range(7)]
+        lines = [proc.stdout.readline() for _ in range(8)]
         env = dict(line.removeprefix("export ").strip().split("=", 1) for line in lines)
         assert env["IGCONNECT_APP_ID"] == "1000000000000001"
+        assert env["IGCONNECT_INSTAGRAM_APP_ID"] == "1000000000000002"
         r = httpx.get(env["IGCONNECT_GRAPH_URL"].replace("/graph", "/__sandbox/health"))
         assert r.json() == {"ok": True}
     finally:

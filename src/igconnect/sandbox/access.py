@@ -40,7 +40,9 @@ def authenticate(call: Call, params: dict[str, str], headers: dict[str, str]) ->
     call.token_value = value
     proof = params.get("appsecret_proof")
     if proof is not None:
-        secret = s.cfg.app_secret.encode()
+        # graph.instagram.com checks it with the Instagram app's secret.
+        raw = s.cfg.instagram_app_secret if call.provider == "instagram" else s.cfg.app_secret
+        secret = raw.encode()
         t = params.get("appsecret_time")
         msg = f"{value}|{t}" if t else value
         want = hmac.new(secret, msg.encode(), hashlib.sha256).hexdigest()
@@ -57,10 +59,11 @@ def authenticate(call: Call, params: dict[str, str], headers: dict[str, str]) ->
 
 def visible_pages(call: Call, token: Token) -> list[str]:
     """The Pages a Facebook token sees: the user's, narrowed to those picked in the dialog."""
-    user = call.state.world.users.get(token.user_id)
+    w = call.state.world
+    user = w.users.get(token.user_id)
     if user is None or token.provider != "facebook":
         return []
-    return [p for p in user.page_ids if token.pages is None or p in token.pages]
+    return [p for p in user.page_ids if p in w.pages and (token.pages is None or p in token.pages)]
 
 
 def reachable(call: Call, acct: IgAccount) -> bool:

@@ -14,13 +14,14 @@ from .access import authenticate, need_account, visible_pages
 from .batch import batch
 from .call import Call
 from .config import SUPPORTED_VERSIONS, VERSION_RE
-from .errors import MetaError
+from .discovery import wants_discovery
+from .errors import DropConnection, MetaError
+from .hashtags import hashtag_node, hashtag_search, is_hashtag_id
 from .http import Request, Response
 from .insights import insights
 from .media import media, media_node, stories
 from .nodes import (
     fb_me,
-    hashtag_search,
     ig_me,
     ig_user,
     me_accounts,
@@ -32,7 +33,7 @@ from .oauth import fb_exchange
 from .state import State, Token
 from .throttle import app_usage_header, throttle
 from .tokens import debug_token, ig_token_endpoint
-from .world import IgAccount
+from .world import IgAccount, split_media_id
 
 JSON = "application/json; charset=UTF-8"
 IG_TOKEN_ENDPOINTS = ("access_token", "refresh_access_token")
@@ -52,6 +53,8 @@ class GraphApi:
             return self._answer(200, body, extra)
         except MetaError as err:
             return self._answer(err.status, err.body(), err.headers)
+        except DropConnection:
+            return Response(drop=True)
 
     def _answer(self, status: int, body: Any, extra: Headers) -> Response:
         headers = [
@@ -73,6 +76,8 @@ class GraphApi:
     ) -> tuple[Any, Headers]:
         """One call (also each item of a batch): its answer body and extra headers."""
         parts = [p for p in rest.split("/") if p]
+        if not (host == "graph" and method == "POST" and len(parts) == 1 and "batch" in params):
+            self.s.api_calls += 1  # a batch envelope is one round trip, its items the calls
         if host == "ig-graph" and parts:
             # Instagram's token endpoints answer with or without a version.
             if parts[0] in IG_TOKEN_ENDPOINTS:
@@ -94,8 +99,11 @@ class GraphApi:
             return batch(call, params, self.dispatch), []
         if not path:
             raise E.unknown_path("/")
-        call.account = self._target_account(path[0], call)
+        acct = self._target_account(path[0], call)
+        # Business discovery counts against the platform limit, not the account's use case.
+        call.account = None if wants_discovery(params) else acct
         extra = throttle(call)
+        call.account = acct
         return self.route(call, method, path), extra
 
     def _target_account(self, seg: str, call: Call) -> IgAccount | None:
@@ -105,8 +113,9 @@ class GraphApi:
             return w.accounts.get(call.token.user_id)
         if seg in w.accounts:
             return w.accounts[seg]
-        if len(seg) == 17 and seg[:3] in ("179", "178") and seg.isdigit():
-            return w.accounts.get(w._ig_id(int(seg[3:7])))
+        parts = split_media_id(seg)
+        if parts is not None:
+            return w.accounts.get(w._ig_id(parts[0]))
         return None
 
     def route(self, call: Call, method: str, path: list[str]) -> Any:
@@ -129,6 +138,8 @@ class GraphApi:
                 return self._fb_me_edge(call, edge)
         if head == "ig_hashtag_search" and edge is None and call.provider == "facebook":
             return hashtag_search(call)
+        if is_hashtag_id(head) and call.provider == "facebook":
+            return hashtag_node(call, head, edge)
         w = self.s.world
         if head in w.accounts:
             if edge is None:
@@ -138,7 +149,7 @@ class GraphApi:
             if edge == "media":
                 return media(call, head)
             raise E.unknown_path(f"/{head}/{edge}")
-        if head.startswith(("179", "178")):  # a story, or a post
+        if split_media_id(head) is not None:  # a story, or a post
             now = self.s.now()
             item = w.story(head, now) if head.startswith("179") else w.post(head, now)
             if item is None:

@@ -11,6 +11,10 @@ SUPPORTED_VERSIONS = frozenset(f"v{n}.0" for n in range(21, 27))
 VERSION_RE = re.compile(r"^v\d+\.\d+$")  # what looks like a version, supported or not
 DEFAULT_APP_ID = "1000000000000001"
 DEFAULT_APP_SECRET = "sandbox-app-secret"
+# "Instagram API with Instagram login" has its own app id and secret, distinct from the Meta app's.
+DEFAULT_INSTAGRAM_APP_ID = "1000000000000002"
+DEFAULT_INSTAGRAM_APP_SECRET = "sandbox-instagram-app-secret"
+MAX_ACCOUNTS = 20_000
 DEFAULT_REDIRECT_URI = "http://localhost:8765/callback"
 
 
@@ -107,6 +111,18 @@ SCENARIOS: dict[str, Scenario] = {
             "code 17 `(#17) User request limit reached`",
         ),
         Scenario(
+            "page-throttled",
+            "the Page's rate limit is reached (calls about the account; global: every call)",
+            "many tools polling the same Page",
+            "code 32 `(#32) Page request limit reached` (HTTP 403)",
+        ),
+        Scenario(
+            "custom-throttled",
+            "Meta's custom (abuse-prevention) rate limit is reached",
+            "bursts of calls Meta finds abusive",
+            "code 613 `(#613) Calls to this api have exceeded the rate limit.`, no subcode",
+        ),
+        Scenario(
             "few-viewers",
             "every third story of the account has fewer than 5 viewers",
             "a small audience or a story posted minutes ago",
@@ -139,11 +155,85 @@ SCENARIOS: dict[str, Scenario] = {
             "two people of the agency connect the same client",
             "logging in as Bob finds an account another connection already has",
         ),
+        Scenario(
+            "slow-start",
+            "N (default 2, `slow-start:N`) of the account's 8 live stories start under 5 viewers "
+            "and cross 5 after about 7 hours, reaching ~50 at 24 h (on the sandbox clock)",
+            "none: a fresh story of a small account; polling it early",
+            "`(#10) Not enough viewers for the media to show insights` while under 5, then numbers",
+        ),
+        Scenario(
+            "reduce-data",
+            "the field-expanded stories listing is too big: `limit` above N (default 10, "
+            "`reduce-data:N`; a missing limit counts as 25) with `insights` in `fields`",
+            "asking for a whole page of stories with their insights in one call",
+            "code 1 `Please reduce the amount of data you're asking for, then retry your "
+            "request` (HTTP 500); smaller pages, plain listings and per-story insights work",
+        ),
+        Scenario(
+            "reduce-data-strict",
+            "any field expansion of insights on the stories listing is too big",
+            "relying on field expansion for insights",
+            "code 1 `Please reduce the amount of data...` for every expanded listing; plain "
+            "listings and per-story insights work",
+        ),
+        Scenario(
+            "policy-blocked",
+            "the account (or app) is temporarily blocked for policy for N minutes (default 60, "
+            "`policy-blocked:N`) on the sandbox clock",
+            "calling again and again after a block",
+            "code 368 subcode 1390008 `It looks like you were misusing this feature by going too "
+            "fast...` (HTTP 403)",
+        ),
+        Scenario(
+            "metric-cancelled",
+            "asking for one metric (default `facebook_views`, `metric-cancelled:METRIC`) makes "
+            "Meta cancel the whole insights request",
+            "asking for a metric that does not apply to the story together with the others",
+            "code -1 subcode 2207086 `Fatal` (HTTP 400); the other metrics alone work",
+        ),
+        Scenario(
+            "metric-forbidden",
+            "one metric (default `total_views`, `metric-forbidden:METRIC`) answers a "
+            "permission-style error",
+            "asking for a metric the app may not read, together with the others",
+            "code 200 `(#200) Permissions error` (HTTP 403); the other metrics alone work",
+        ),
+        Scenario(
+            "exchange-drop",
+            "the Facebook code exchange consumes the code and closes the socket without "
+            "answering, for the next N codes (default 1, `exchange-drop:N`)",
+            "none: a network cut at the worst moment; retrying the same code cannot work",
+            "no answer; a retry with the same code gets `This authorization code has been used.` "
+            "(100/36009)",
+            per_account=False,
+        ),
+        Scenario(
+            "checkpoint",
+            "the user is checkpointed: every call answers 190/459 until the checkpoint is "
+            "cleared (`sb.clear_checkpoint()` or `DELETE /__sandbox/scenario`)",
+            "Meta asked the person to log in on facebook.com and confirm something",
+            "190 / subcode 459 `... You cannot access the app till you log in to "
+            "www.facebook.com and follow the instructions given.`; the same token works again "
+            "once cleared",
+        ),
+        Scenario(
+            "batch-timeout",
+            "every Nth item of a batch (default 3, `batch-timeout:N`) times out",
+            "none: Meta gives up on slow items of a batch",
+            "those items are `null` in the batch answer; the others answer normally",
+            per_account=False,
+        ),
     ]
 }
 
 # Which scenarios are about the user's tokens (and so reach every account the user manages).
-TOKEN_KILLERS = {"password-changed": 460, "token-expired": 463, "app-removed": 458}
+TOKEN_KILLERS = {
+    "password-changed": 460,
+    "token-expired": 463,
+    "app-removed": 458,
+    "checkpoint": 459,
+}
 DEFAULT_DECLINED_SCOPE = "instagram_manage_insights"
 
 
@@ -170,6 +260,8 @@ class SandboxConfig:
     redirect_uris: list[str] = field(default_factory=lambda: [DEFAULT_REDIRECT_URI])
     app_id: str = DEFAULT_APP_ID
     app_secret: str = DEFAULT_APP_SECRET
+    instagram_app_id: str = DEFAULT_INSTAGRAM_APP_ID
+    instagram_app_secret: str = DEFAULT_INSTAGRAM_APP_SECRET
     host: str = "127.0.0.1"
     # Budgets: calls per hour per app, calls per 24 h per Instagram account (fixed windows).
     app_calls_per_hour: int = 1_000_000
@@ -181,8 +273,10 @@ class SandboxConfig:
     def __post_init__(self) -> None:
         if self.host != "127.0.0.1":
             raise ValueError("the sandbox only listens on 127.0.0.1")
-        if self.accounts < 1 or self.accounts > 999:
-            raise ValueError("accounts must be between 1 and 999")
+        if self.accounts < 1 or self.accounts > MAX_ACCOUNTS:
+            raise ValueError(f"accounts must be between 1 and {MAX_ACCOUNTS}")
+        if self.instagram_app_id == self.app_id:
+            raise ValueError("the Instagram app id must differ from the Meta app id (as at Meta)")
         if self.stories < 0 or self.stories > 1000:
             raise ValueError("stories must be between 0 and 1000")
         for s in self.scenarios:

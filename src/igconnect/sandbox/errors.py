@@ -73,6 +73,10 @@ class MetaError(Exception):
         return json.dumps(self.body()).encode()
 
 
+class DropConnection(Exception):
+    """Close the socket without answering (after the request had its effect)."""
+
+
 class InstagramApiError(Exception):
     """api.instagram.com's own error shape: {error_type, code, error_message}."""
 
@@ -125,6 +129,28 @@ def token_error(
             user_title="App not authorized",
             user_msg="You have not authorized this app. Please log in again.",
         )
+    if subcode == 459:
+        return MetaError(
+            190,
+            "Error validating access token: You cannot access the app till you log in to "
+            "www.facebook.com and follow the instructions given.",
+            subcode=459,
+        )
+    if subcode == 464:
+        return MetaError(
+            190,
+            "Error validating access token: Sessions for the user  are not allowed because the "
+            "user is not a confirmed user.",
+            subcode=464,
+        )
+    if subcode == 492:
+        return MetaError(
+            190,
+            "The user must be an administrator, editor, or moderator of the page in order to "
+            "impersonate it. If the page business requires Two Factor Authentication, the user "
+            "also needs to enable Two Factor Authentication.",
+            subcode=492,
+        )
     if subcode == 467:
         return MetaError(
             190,
@@ -174,3 +200,58 @@ def server_error(status: int) -> MetaError:
             status=503,
         )
     return MetaError(1, "An unknown error occurred", subcode=99, transient=True, status=500)
+
+
+def reduce_data() -> MetaError:
+    """Code 1, but not transient: the same request fails again; a smaller one works."""
+    return MetaError(
+        1,
+        "Please reduce the amount of data you're asking for, then retry your request",
+        status=500,
+    )
+
+
+def policy_blocked() -> MetaError:
+    msg = (
+        "It looks like you were misusing this feature by going too fast. "
+        "You\u2019ve been temporarily blocked from using it."
+    )
+    return MetaError(
+        368,
+        msg,
+        subcode=1390008,
+        status=403,
+        transient=True,
+        user_title="You\u2019re Temporarily Blocked",
+        user_msg=msg,
+    )
+
+
+def metric_cancelled() -> MetaError:
+    """Meta's whole-request cancel when one metric does not apply (recorded as `Fatal`)."""
+    return MetaError(-1, "Fatal", subcode=2207086)
+
+
+def metric_forbidden() -> MetaError:
+    return MetaError(200, "(#200) Permissions error", status=403)
+
+
+def throttled_page() -> MetaError:
+    return MetaError(32, "(#32) Page request limit reached", transient=True, status=403)
+
+
+def throttled_custom() -> MetaError:
+    return MetaError(613, "(#613) Calls to this api have exceeded the rate limit.", status=400)
+
+
+def discovery_not_found() -> MetaError:
+    """Business discovery of a username that is not a public professional account."""
+    return MetaError(110, "Invalid user id", subcode=2207013)
+
+
+def batch_too_big(most: int) -> MetaError:
+    return MetaError(
+        1,
+        f"Too many requests in batch message. Maximum batch size is {most}",
+        type_="GraphBatchException",
+    )

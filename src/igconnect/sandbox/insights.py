@@ -30,12 +30,22 @@ def insights(
         raise MetaError(100, "(#100) The parameter metric is required")
     names = [x.strip() for x in metric.split(",") if x.strip()]
     _check_metrics(call, m, names, breakdown)
-    world = call.state.world
-    now = call.state.now()
+    s = call.state
+    world = s.world
+    now = s.now()
     if isinstance(m, Story):
-        if m.few_viewers:
-            raise MetaError(10, E.NOT_ENOUGH_VIEWERS)
+        cancel = s.text_arg("metric-cancelled", acct.username, "facebook_views")
+        if cancel in names:
+            raise E.metric_cancelled()  # one metric that does not apply spoils the whole request
+        forbidden = s.text_arg("metric-forbidden", acct.username, "total_views")
+        if forbidden in names:
+            raise E.metric_forbidden()
         values = world.story_values(m, now)
+        if values["reach"] < 5:  # few-viewers, or a slow-start story still under 5
+            raise MetaError(10, E.NOT_ENOUGH_VIEWERS)
+        if not m.has_link:
+            # Meta leaves `link_clicks` out for a story without a link sticker (no error).
+            names = [n for n in names if n != "link_clicks"]
     else:
         values = world.post_values(m)
     out = []

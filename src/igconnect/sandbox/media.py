@@ -31,6 +31,7 @@ STORY_FIELDS = {
 }
 POST_FIELDS = STORY_FIELDS | {"like_count", "comments_count"}
 MEDIA_HOST = "https://scontent.sandbox.invalid/media"
+REDUCE_DATA_LIMIT = 10  # `reduce-data`: the largest expanded page Meta still answers
 
 
 def stories(call: Call, ig_id: str) -> dict[str, Any]:
@@ -40,8 +41,9 @@ def stories(call: Call, ig_id: str) -> dict[str, Any]:
     if not acct.professional:
         raise MetaError(10, E.NO_PERMISSION)
     fields = call.fields("id")
-    live = call.state.world.stories(ig_id, call.state.now())
     limit = limit_param(call.params, 25, 100)
+    _check_size(call, acct.username, fields, limit)
+    live = call.state.world.stories(ig_id, call.state.now())
     if call.params.get("after"):
         k = uncursor(call.params["after"])
         live = [s for s in live if s.k < k]
@@ -49,6 +51,18 @@ def stories(call: Call, ig_id: str) -> dict[str, Any]:
     data = [media_node(call, s, fields) for s in chunk]
     span = (chunk[0].k, chunk[-1].k) if chunk else None
     return listing(call, f"{ig_id}/stories", data, span, more=len(live) > limit)
+
+
+def _check_size(call: Call, username: str, fields: list[Field], limit: int) -> None:
+    """`reduce-data` scenarios: an insights-expanded listing Meta finds too big (code 1)."""
+    if not any(f.name == "insights" for f in fields):
+        return
+    s = call.state
+    if s.arg("reduce-data-strict", username, 0) is not None:
+        raise E.reduce_data()
+    most = s.arg("reduce-data", username, REDUCE_DATA_LIMIT)
+    if most is not None and limit > most:
+        raise E.reduce_data()
 
 
 def media(call: Call, ig_id: str) -> dict[str, Any]:

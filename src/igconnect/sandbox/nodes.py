@@ -1,17 +1,15 @@
-"""Graph nodes that are not media: the Facebook user, their Pages, Instagram accounts, hashtags."""
+"""Graph nodes that are not media: the Facebook user, their Pages, Instagram accounts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import errors as E
-from .access import need_account, need_scope, reachable, visible_pages
+from .access import need_account, need_scope, visible_pages
 from .call import Call, nonexisting_field
-from .errors import MetaError
 from .fields import Field
 from .paging import limit_param, listing, uncursor
 from .state import BASIC_SCOPE, Token
-from .world import IgAccount, h
+from .world import IgAccount
 
 IG_USER_FIELDS = {
     "id",
@@ -28,7 +26,6 @@ IG_USER_FIELDS = {
 ME_IG_FIELDS = IG_USER_FIELDS | {"user_id", "account_type"}
 USER_FIELDS = {"id", "name", "email", "first_name", "last_name", "short_name"}
 PAGE_FIELDS = {"id", "name", "tasks", "access_token", "instagram_business_account", "category"}
-HASHTAGS_PER_WEEK = 30
 
 
 # -- Facebook user ---------------------------------------------------------------------------
@@ -64,7 +61,7 @@ def me_permissions(call: Call) -> dict[str, Any]:
 
 def revoke(call: Call) -> dict[str, Any]:
     """DELETE /me/permissions: the user removes the app, and every token of theirs dies."""
-    call.state.revoked.add(call.user_token.user_id)
+    call.state.revoke(call.user_token.user_id)
     return {"success": True}
 
 
@@ -107,12 +104,22 @@ def page_node(call: Call, pid: str, fields: list[Field]) -> dict[str, Any]:
 def _page_token(call: Call, token: Token, pid: str) -> str:
     """The user's Page token for this Page: one per user and Page, minted on first sight."""
     s = call.state
-    for t in s.tokens.values():
-        if t.kind == "page" and t.page_id == pid and t.user_id == token.user_id:
-            return t.value
-    return s.mint(
-        token.user_id, "facebook", "page", token.scopes, pages=frozenset([pid]), page_id=pid
+    key = (token.user_id, pid)
+    known = s.tokens.get(s.page_tokens.get(key, ""))
+    if known is not None and s.killer(known) is None:
+        return known.value
+    value = s.mint(
+        token.user_id,
+        "facebook",
+        "page",
+        token.scopes,
+        pages=frozenset([pid]),
+        page_id=pid,
+        app_id=token.app_id,
+        system_user=token.system_user,
     ).value
+    s.page_tokens[key] = value
+    return value
 
 
 # -- Instagram accounts ----------------------------------------------------------------------
@@ -120,8 +127,23 @@ def _page_token(call: Call, token: Token, pid: str) -> str:
 
 def ig_fields(call: Call, acct: IgAccount, fields: list[Field], node: str) -> dict[str, Any]:
     """An account's fields; `node` is "IGUser" (Facebook Login) or "User" (Instagram Login)."""
-    s = call.state
     allowed = ME_IG_FIELDS if node == "User" else IG_USER_FIELDS
+    discovery = next((f for f in fields if f.name == "business_discovery"), None)
+    if discovery is not None and node == "IGUser":
+        from .discovery import business_discovery
+
+        rest = [f for f in fields if f.name != "business_discovery"]
+        out = _pick_values(call, acct, rest, allowed, node) if rest else {}
+        out["business_discovery"] = business_discovery(call, discovery)
+        out.setdefault("id", acct.id)
+        return out
+    return _pick_values(call, acct, fields, allowed, node)
+
+
+def _pick_values(
+    call: Call, acct: IgAccount, fields: list[Field], allowed: set[str], node: str
+) -> dict[str, Any]:
+    s = call.state
     values: dict[str, Any] = {
         "id": acct.app_scoped_id if node == "User" else acct.id,
         "user_id": acct.id,
@@ -150,32 +172,6 @@ def ig_me(call: Call) -> dict[str, Any]:
     acct = call.state.world.accounts[call.user_token.user_id]
     need_scope(call, BASIC_SCOPE["instagram"])
     return ig_fields(call, acct, call.fields("id", "username"), "User")
-
-
-def hashtag_search(call: Call) -> dict[str, Any]:
-    """ig_hashtag_search: the hashtag's id, spending one of the account's weekly hashtags."""
-    s = call.state
-    user_id = call.params.get("user_id", "")
-    q = call.params.get("q", "").strip().lstrip("#").lower()
-    if not user_id or not q:
-        raise MetaError(100, "(#100) The parameters user_id and q are required")
-    acct = s.world.accounts.get(user_id)
-    if acct is None or not reachable(call, acct):
-        raise E.unsupported_get(user_id)
-    need_scope(call, "instagram_basic")
-    now = s.now()
-    seen = {t: at for t, at in s.hashtags.get(acct.id, {}).items() if at > now - 7 * 86400}
-    if q not in seen:
-        if len(seen) >= HASHTAGS_PER_WEEK:
-            raise MetaError(
-                4,
-                f"(#4) You have reached the maximum number of unique hashtags "
-                f"({HASHTAGS_PER_WEEK}) this Instagram account can search within 7 days",
-                subcode=2207051,
-            )
-        seen[q] = now
-    s.hashtags[acct.id] = seen
-    return {"data": [{"id": str(17840000000000000 + h("tag", q) % 10**13)}]}
 
 
 def _pick(

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode
 from . import errors as E
 from .access import live_token
 from .config import SUPPORTED_VERSIONS, VERSION_RE
-from .errors import InstagramApiError, MetaError
+from .errors import DropConnection, InstagramApiError, MetaError
 from .http import Request, Response
 from .state import (
     FACEBOOK_SCOPES,
@@ -124,10 +124,20 @@ class Dialogs:
 
     # -- checks shared by GET and POST ----------------------------------------------------------
 
-    def _check(self, p: dict[str, str]) -> Response | None:
-        if p.get("client_id") != self.s.cfg.app_id:
+    def _check(self, p: dict[str, str], provider: str) -> Response | None:
+        cfg = self.s.cfg
+        if provider == "facebook" and p.get("client_id") != cfg.app_id:
+            # Also the Instagram app's id: Facebook Login knows only the Meta app.
             return error_page(
                 "Error", "Invalid App ID: The provided app ID does not look like a valid app ID."
+            )
+        if provider == "instagram" and p.get("client_id") != cfg.instagram_app_id:
+            # The Meta app's id here is the classic mistake (UNSURE: the page's exact English
+            # text; a German user saw "Ungültige Anfrage: Anfrageparameter sind ungültig:
+            # Invalid platform app").
+            return error_page(
+                "Invalid Request",
+                "Invalid Request: Request parameters are invalid: Invalid platform app",
             )
         if p.get("redirect_uri", "") not in self.s.redirect_uris:
             return error_page(
@@ -154,7 +164,7 @@ class Dialogs:
         confirm = len(parts) == 4 and parts[3] == "confirm" and req.method == "POST"
         if len(parts) > 3 and not confirm:
             return error_page("Page Not Found", "This page isn't available.")
-        bad = self._check(p)
+        bad = self._check(p, "facebook")
         if bad:
             return bad
         if confirm:
@@ -223,7 +233,7 @@ class Dialogs:
         if len(parts) > 2 and not confirm:
             return error_page("Page Not Found", "Sorry, this page isn't available.")
         p = req.params()
-        bad = self._check(p)
+        bad = self._check(p, "instagram")
         if bad:
             return bad
         w = self.s.world
@@ -248,14 +258,16 @@ class Dialogs:
         scopes = split_scopes(p.get("scope", ""))
         hidden = _consent_hidden(p, CONSENT_KEYS, scopes)
         perms = _scope_boxes(scopes, declined)
-        options = _options(
-            (a.username, f"@{a.username}", a.id == acct.id) for a in w.accounts.values()
-        )
+        # The first accounts only: a 20,000-account world would make a 2 MB page.
+        shown = [a for a, _ in zip(w.accounts.values(), range(50), strict=False)]
+        if acct not in shown:
+            shown.append(acct)
+        options = _options((a.username, f"@{a.username}", a.id == acct.id) for a in shown)
         switch_hidden = _switch_hidden(p)
         body = f"""
 <h1 id=title>Allow igconnect sandbox to access your Instagram account?</h1>
 <p class=muted>Logged in as <b id=user-name>@{escape(acct.username)}</b> ({escape(acct.name)}) · app
-<b id=app-id>{escape(self.s.cfg.app_id)}</b></p>
+<b id=app-id>{escape(self.s.cfg.instagram_app_id)}</b></p>
 <form method=post action="/instagram/oauth/authorize/confirm" id=consent>
 {hidden}
 <fieldset><legend>Permissions</legend>{perms}</fieldset>
@@ -354,7 +366,12 @@ def fb_exchange(s: State, p: dict[str, str]) -> dict[str, Any]:
         return {"access_token": new.value, "token_type": "bearer", "expires_in": LONG_LIVED}
     if "code" not in p:
         raise MetaError(100, "Missing authorization code")
-    token = _short_token(s, _take_code(s, p, "facebook"))
+    code = _take_code(s, p, "facebook")
+    if s.exchange_drops > 0:
+        # The code is spent, the answer never comes: a retry can only get 36009.
+        s.exchange_drops -= 1
+        raise DropConnection()
+    token = _short_token(s, code)
     return {"access_token": token.value, "token_type": "bearer", "expires_in": SHORT_FB}
 
 
@@ -366,9 +383,10 @@ def ig_exchange(s: State, req: Request) -> Response:
             raise InstagramApiError(
                 "Unsupported request - method type: get", error_type="OAuthException"
             )
-        if p.get("client_id") != s.cfg.app_id:
+        # The Instagram app's credentials; the Meta app's id gets Meta's recorded answer.
+        if p.get("client_id") != s.cfg.instagram_app_id:
             raise InstagramApiError("Invalid platform app")
-        if p.get("client_secret") != s.cfg.app_secret:
+        if p.get("client_secret") != s.cfg.instagram_app_secret:
             raise InstagramApiError("Error validating client secret.")
         if p.get("grant_type") != "authorization_code":
             raise InstagramApiError("Invalid grant_type: only authorization_code is supported")
@@ -376,7 +394,9 @@ def ig_exchange(s: State, req: Request) -> Response:
             code = _take_code(s, p, "instagram")
         except MetaError as err:
             msg = {
-                "Invalid verification code format.": "Invalid authorization code",
+                "Invalid verification code format.": (
+                    "Matching code was not found or was already used."
+                ),
                 "This authorization code has been used.": "This authorization code has been used",
                 "This authorization code has expired.": "This authorization code has expired",
             }.get(err.message, err.message)

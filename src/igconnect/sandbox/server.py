@@ -13,8 +13,14 @@ from .api import GraphApi
 from .config import SandboxConfig
 from .http import Request, Response, serve
 from .oauth import Dialogs, ig_exchange
-from .state import FACEBOOK_SCOPES, INSTAGRAM_SCOPES, State
-from .world import World, h
+from .state import (
+    FACEBOOK_SCOPES,
+    INSTAGRAM_SCOPES,
+    LONG_LIVED,
+    SYSTEM_USER_BASE,
+    State,
+)
+from .world import ADA_ID, User, World, h
 
 JSON = "application/json; charset=UTF-8"
 API_PREFIXES = ("/graph", "/ig-graph", "/ig-api")
@@ -42,6 +48,7 @@ class App:
         s.requests[path] += 1
         slow = 0.0
         if prefix in API_PREFIXES:
+            s.round_trips += 1
             flaky = self._flaky(prefix, rest)
             if flaky is not None and not flaky.delay:
                 return flaky
@@ -53,6 +60,7 @@ class App:
             resp = self.api.handle(req, "ig-graph", rest)
         elif prefix == "/ig-api":
             if rest.rstrip("/") == "/oauth/access_token":
+                s.api_calls += 1
                 resp = ig_exchange(s, req)
             else:
                 resp = _json(
@@ -116,7 +124,12 @@ class App:
                 return _json({"error": str(exc)}, 400)
             return _json({"user_id": uid})
         if what == "scenario":
-            if req.method == "DELETE":
+            if req.method == "DELETE" and body.get("scenario"):
+                try:  # one scenario, e.g. clearing a checkpoint
+                    s.remove_scenario(str(body["scenario"]), body.get("account"))
+                except ValueError as exc:
+                    return _json({"error": str(exc)}, 400)
+            elif req.method == "DELETE":
                 s.clear_scenarios()
             elif req.method == "POST":
                 try:
@@ -136,6 +149,23 @@ class App:
             except ValueError as exc:
                 return _json({"error": str(exc)}, 400)
             return _json({"access_token": token})
+        if what == "system_user" and req.method == "POST":
+            try:
+                token, user_id = issue_system_user_token(
+                    s,
+                    pages=body.get("pages"),
+                    scopes=body.get("scopes"),
+                    expires_in_60_days=bool(body.get("expires_in_60_days", False)),
+                    app_id=body.get("app_id"),
+                    name=body.get("name"),
+                )
+            except ValueError as exc:
+                return _json({"error": str(exc)}, 400)
+            return _json({"access_token": token, "user_id": user_id})
+        if what == "counters":
+            if req.method == "DELETE":
+                s.round_trips = s.api_calls = 0
+            return _json(counters(s))
         if what == "redirect_uri" and req.method == "POST":
             uri = str(body.get("uri", ""))
             if uri and uri not in s.redirect_uris:
@@ -220,6 +250,56 @@ def issue_token(
         )
         return token.value
     raise ValueError("provider must be 'facebook' or 'instagram'")
+
+
+def issue_system_user_token(
+    s: State,
+    *,
+    pages: list[str] | None = None,
+    scopes: list[str] | None = None,
+    expires_in_60_days: bool = False,
+    app_id: str | None = None,
+    name: str | None = None,
+) -> tuple[str, str]:
+    """A Business Manager system user with assigned Pages, and its token: (token, user id).
+
+    `pages` are Page ids or Instagram usernames (None: every Page of the agency's business);
+    the token never expires unless `expires_in_60_days`; `app_id` another app's id makes it a
+    token of that app (debug_token reports it).
+    """
+    w = s.world
+    assigned: list[str] = []
+    wanted = pages if pages is not None else list(w.users[ADA_ID].page_ids)
+    for ref in wanted:
+        ref = str(ref)
+        acct = w.by_username.get(ref)
+        pid = acct.page_id if acct else ref
+        if not pid or pid not in w.pages:
+            raise ValueError(f"no sandbox Page or Instagram account {ref!r} with a Page")
+        assigned.append(pid)
+    uid = str(SYSTEM_USER_BASE + len(s.system_users) + 1)
+    user = User(uid, name or f"Sandbox System User {len(s.system_users) + 1}", "")
+    user.page_ids = assigned
+    with s.lock:
+        s.system_users[uid] = user
+        w.users[uid] = user
+    granted = tuple(scopes) if scopes is not None else FACEBOOK_SCOPES
+    other = str(app_id) if app_id and str(app_id) != s.cfg.app_id else ""
+    token = s.mint(
+        uid,
+        "facebook",
+        "long",
+        granted,
+        life=LONG_LIVED if expires_in_60_days else 0,
+        app_id=other,
+        system_user=True,
+    )
+    return token.value, uid
+
+
+def counters(s: State) -> dict[str, int]:
+    """HTTP round trips to the API hosts, and API calls (each batch item counts as one)."""
+    return {"round_trips": s.round_trips, "api_calls": s.api_calls}
 
 
 def request_count(s: State, path_prefix: str | None = None) -> int:
@@ -340,6 +420,7 @@ class Sandbox:
             "IGCONNECT_INSTAGRAM_API_URL": f"{b}/ig-api",
             "IGCONNECT_GRAPH_VERSION": self.config.graph_version,
             "IGCONNECT_APP_ID": self.config.app_id,
+            "IGCONNECT_INSTAGRAM_APP_ID": self.config.instagram_app_id,
         }
 
     def now(self) -> datetime:
@@ -362,8 +443,34 @@ class Sandbox:
     ) -> str:
         return issue_token(self.state, user_id, provider, scopes, pages)
 
+    def issue_system_user_token(
+        self,
+        *,
+        pages: list[str] | None = None,
+        scopes: list[str] | None = None,
+        expires_in_60_days: bool = False,
+        app_id: str | None = None,
+        name: str | None = None,
+    ) -> str:
+        """Mint a system-user token (see `issue_system_user_token`); `/me` tells its user."""
+        token, _uid = issue_system_user_token(
+            self.state,
+            pages=pages,
+            scopes=scopes,
+            expires_in_60_days=expires_in_60_days,
+            app_id=app_id,
+            name=name,
+        )
+        return token
+
     def request_count(self, path_prefix: str | None = None) -> int:
         return request_count(self.state, path_prefix)
+
+    def counters(self) -> dict[str, int]:
+        return counters(self.state)
+
+    def reset_counters(self) -> None:
+        self.state.round_trips = self.state.api_calls = 0
 
     def add_redirect_uri(self, uri: str) -> None:
         if uri not in self.state.redirect_uris:
@@ -374,3 +481,10 @@ class Sandbox:
 
     def clear_scenarios(self) -> None:
         self.state.clear_scenarios()
+
+    def remove_scenario(self, name: str, account: str | None = None) -> None:
+        self.state.remove_scenario(name, account)
+
+    def clear_checkpoint(self, account: str | None = None) -> None:
+        """The person logged in on facebook.com and cleared it: their tokens work again."""
+        self.state.remove_scenario("checkpoint", account)

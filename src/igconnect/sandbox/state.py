@@ -16,7 +16,7 @@ from .config import (
     SandboxConfig,
     parse_scenario,
 )
-from .world import ADA_ID, IgAccount, World
+from .world import ADA_ID, IgAccount, User, World
 
 FACEBOOK_SCOPES = (
     "instagram_basic",
@@ -38,6 +38,8 @@ DATA_ACCESS = 90 * 86400
 FB_CODE_TTL = 600
 IG_CODE_TTL = 3600
 THROTTLE_MINUTES = 60
+POLICY_BLOCK_MINUTES = 60
+SYSTEM_USER_BASE = 61550000000000000  # system users get ids of their own, like Meta's
 
 
 @dataclass
@@ -54,6 +56,9 @@ class Token:
     expires_at: float = 0.0  # 0 = never
     data_access_expires_at: float = 0.0
     page_id: str | None = None
+    app_id: str = ""  # the app the token was issued for ("" = the sandbox's Meta app)
+    system_user: bool = False
+    seq: int = 0  # mint order: a revoke kills the tokens minted before it
 
 
 @dataclass
@@ -81,12 +86,20 @@ class State:
         self.redirect_uris: list[str] = list(cfg.redirect_uris)
         self.scenarios: list[tuple[str, str | None, str | None]] = []
         self.scenario_since: dict[tuple[str, str | None], float] = {}
+        self.exchange_drops = 0  # codes whose exchange is still to be dropped
+        self.system_users: dict[str, User] = {}  # Business Manager system users
         for s in cfg.scenarios:
             self._add_scenario(s)
         self.world = self._build_world()
         self.tokens: dict[str, Token] = {}
         self.codes: dict[str, Code] = {}
-        self.revoked: set[str] = set()  # users who removed the app (DELETE /me/permissions)
+        # DELETE /me/permissions: user -> mint seq at the revoke; older tokens die, a new
+        # consent mints newer ones that work.
+        self.revoked: dict[str, int] = {}
+        self.page_tokens: dict[tuple[str, str], str] = {}  # (user, Page) -> token value
+        self.round_trips = 0  # HTTP requests to the API hosts
+        self.api_calls = 0  # Graph calls, each batch item counted
+        self.hashtag_names: dict[str, str] = {}  # hashtag id -> name, as searched
         self.session_user = ADA_ID
         self.session_ig = self._first_ig()
         self.requests: Counter[str] = Counter()
@@ -115,9 +128,13 @@ class State:
         if entry not in self.scenarios:
             self.scenarios.append(entry)
             self.scenario_since[(name, account)] = self.now()
+            if name == "exchange-drop":
+                self.exchange_drops += _int_arg(arg, 1)
 
     def _build_world(self) -> World:
-        return World(self.cfg.seed, self.cfg.accounts, self.cfg.stories, self.scenarios)
+        world = World(self.cfg.seed, self.cfg.accounts, self.cfg.stories, self.scenarios)
+        world.users.update(self.system_users)  # system users outlive a rebuild of the world
+        return world
 
     def set_scenario(self, text: str, account: str | None = None) -> None:
         if account and "@" not in text:
@@ -130,7 +147,33 @@ class State:
         with self.lock:
             self.scenarios = []
             self.scenario_since = {}
+            self.exchange_drops = 0
             self.world = self._build_world()
+
+    def remove_scenario(self, text: str, account: str | None = None) -> None:
+        """Remove one scenario (any argument), e.g. clear a checkpoint; unknown ones are ignored."""
+        if account and "@" not in text:
+            text = f"{text}@{account}"
+        name, _arg, acct = parse_scenario(text)
+        with self.lock:
+            self.scenarios = [sc for sc in self.scenarios if (sc[0], sc[2]) != (name, acct)]
+            self.scenario_since.pop((name, acct), None)
+            if name == "exchange-drop":
+                self.exchange_drops = 0
+            self.world = self._build_world()
+
+    def arg(self, name: str, username: str | None, default: int) -> int | None:
+        """The integer argument of a scenario active for this account, None if it is not."""
+        for n, arg, a in self.scenarios:
+            if n == name and (a is None or a == username):
+                return _int_arg(arg, default)
+        return None
+
+    def text_arg(self, name: str, username: str | None, default: str) -> str | None:
+        for n, arg, a in self.scenarios:
+            if n == name and (a is None or a == username):
+                return arg or default
+        return None
 
     def on(self, name: str, username: str | None) -> bool:
         """Is the scenario active for this account (or globally when username is None)?"""
@@ -167,13 +210,28 @@ class State:
 
     def killer(self, token: Token) -> int | None:
         """The 190 subcode that kills this token now, or None if it is alive."""
-        if token.user_id in self.revoked:
+        if token.seq <= self.revoked.get(token.user_id, 0):
             return 458
-        for name, sub in TOKEN_KILLERS.items():
-            if self.user_scenario(name, token):
-                return sub
+        # A system user has no password, no checkpoint and no settings page: only expiry.
+        if not token.system_user:
+            for name, sub in TOKEN_KILLERS.items():
+                if self.user_scenario(name, token):
+                    return sub
         if token.expires_at and token.expires_at <= self.now():
             return 463
+        return None
+
+    def revoke(self, user_id: str) -> None:
+        self.revoked[user_id] = next(self._counter)
+
+    def policy_blocked_until(self, username: str | None) -> float | None:
+        """The end of a `policy-blocked` block on this account (or the app), if one is on."""
+        for n, arg, a in self.scenarios:
+            if n == "policy-blocked" and (a is None or a == username):
+                since = self.scenario_since.get((n, a), self.now())
+                until = since + _int_arg(arg, POLICY_BLOCK_MINUTES) * 60
+                if self.now() < until:
+                    return until
         return None
 
     def declined_defaults(self, provider: str) -> tuple[str, ...]:
@@ -244,14 +302,18 @@ class State:
         pages: frozenset[str] | None = None,
         page_id: str | None = None,
         excluded: dict[str, frozenset[str]] | None = None,
+        life: int | None = None,
+        app_id: str = "",
+        system_user: bool = False,
     ) -> Token:
         now = self.now()
         if provider == "facebook":
             prefix = "EAAB" if kind != "page" else "EAAP"
-            life = {"short": SHORT_FB, "long": LONG_LIVED, "page": 0}[kind]
+            default = {"short": SHORT_FB, "long": LONG_LIVED, "page": 0}[kind]
         else:
             prefix = "IGAA" if kind == "long" else "IGQW"
-            life = {"short": SHORT_IG, "long": LONG_LIVED}[kind]
+            default = {"short": SHORT_IG, "long": LONG_LIVED}[kind]
+        life = default if life is None else life
         token = Token(
             value=self._secret(prefix),
             user_id=user_id,
@@ -263,8 +325,13 @@ class State:
             excluded=dict(excluded or {}),
             issued_at=now,
             expires_at=(now + life) if life else 0.0,
-            data_access_expires_at=(now + DATA_ACCESS) if provider == "facebook" else 0.0,
+            data_access_expires_at=(
+                (now + DATA_ACCESS) if provider == "facebook" and not system_user else 0.0
+            ),
             page_id=page_id,
+            app_id=app_id,
+            system_user=system_user,
+            seq=next(self._counter),
         )
         self.tokens[token.value] = token
         return token
@@ -299,3 +366,10 @@ class State:
         pct = n * 100 // max(1, self.cfg.account_calls_per_day)
         minutes = int(((day + 1) * 86400 - now) // 60) + 1 if pct >= 100 else 0
         return pct, minutes
+
+
+def _int_arg(arg: str | None, default: int) -> int:
+    try:
+        return int(arg) if arg else default
+    except ValueError:
+        return default

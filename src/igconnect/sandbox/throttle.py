@@ -19,11 +19,19 @@ def throttle(call: Call) -> list[tuple[str, str]]:
     """Count the call against the budgets; raise when one is spent, else the headers to send."""
     s = call.state
     pct = s.count_app()
+    acct = call.account
+    # A policy block: calls made while blocked do not end it sooner (nor extend it, here).
+    if s.policy_blocked_until(acct.username if acct else None) is not None:
+        raise E.policy_blocked()
     if s.on_any("app-throttled") or pct > 100:
         raise E.throttled_app()
     if s.user_scenario("user-throttled", call.user_token):
         raise E.throttled_user()
-    acct = call.account
+    username = acct.username if acct else None
+    if s.on("page-throttled", username):
+        raise E.throttled_page()
+    if s.on("custom-throttled", username):
+        raise E.throttled_custom()
     if acct is None:
         return []
     apct, minutes = s.count_account(acct.id)

@@ -22,6 +22,7 @@ def renew(s: State, token: Token) -> Token:
         declined=token.declined,
         pages=token.pages,
         excluded=token.excluded,
+        app_id=token.app_id,
     )
 
 
@@ -46,10 +47,13 @@ def debug_token(s: State, params: dict[str, str], headers: dict[str, str]) -> di
                 "scopes": [],
             }
         }
+    kind = "PAGE" if token.kind == "page" else "USER"
+    if token.system_user and token.kind != "page":
+        kind = "SYSTEM_USER"  # Meta's reading for system users is UNSURE: clients accept USER too
     data: dict[str, Any] = {
-        "app_id": s.cfg.app_id,
-        "type": "PAGE" if token.kind == "page" else "USER",
-        "application": "igconnect sandbox",
+        "app_id": token.app_id or s.cfg.app_id,
+        "type": kind,
+        "application": "igconnect sandbox" if not token.app_id else f"app {token.app_id}",
         "data_access_expires_at": int(token.data_access_expires_at),
         "expires_at": int(token.expires_at),
         "is_valid": True,
@@ -60,11 +64,16 @@ def debug_token(s: State, params: dict[str, str], headers: dict[str, str]) -> di
     }
     if token.kind == "page":
         data["profile_id"] = token.page_id
+    if token.system_user:
+        data.pop("data_access_expires_at")  # a system user's access does not lapse
     sub = s.killer(token)
     if sub is not None:
         err = E.token_error(sub, app_id=s.cfg.app_id, expired_at=token.expires_at, now=s.now())
         data["is_valid"] = False
-        data["error"] = {"code": 190, "message": err.message, "subcode": sub}
+        # Recorded debug_token answers carry the message without the "Error validating
+        # access token: " prefix the Graph error has.
+        message = err.message.removeprefix("Error validating access token: ")
+        data["error"] = {"code": 190, "message": message, "subcode": sub}
         data.pop("issued_at", None)
     return {"data": data}
 
@@ -100,7 +109,8 @@ def ig_token_endpoint(s: State, which: str, params: dict[str, str]) -> dict[str,
     if which == "access_token":
         if params.get("grant_type") != "ig_exchange_token":
             raise MetaError(100, "Unsupported grant_type")
-        if params.get("client_secret") != s.cfg.app_secret:
+        # The Instagram app's secret, not the Meta app's.
+        if params.get("client_secret") != s.cfg.instagram_app_secret:
             raise MetaError(100, "Error validating client secret.", type_="OAuthException")
         if token.kind != "short":
             raise MetaError(100, "(#100) The access token is already long-lived")

@@ -18,7 +18,19 @@ POSTS_EPOCH = 1672531200  # 2023-01-01: when every sandbox account started posti
 
 ADA_ID = "10000000000000001"
 BOB_ID = "10000000000000002"
+# Business discovery: public professional accounts, and personal ones it must refuse.
+PUBLIC_ACCOUNTS = (
+    ("nike", "Nike"),
+    ("public_1", "Public Brand 1"),
+    ("public_2", "Public Brand 2"),
+    ("public_3", "Public Brand 3"),
+)
+PERSONAL_ACCOUNTS = (("personal_1", "Pat Person"), ("personal_2", "Sam Person"))
 
+# `reposts` is a Feed/Reels metric in Meta's v25 table, not a story one: asking for it on a
+# story is refused like any unknown metric. `total_views` and `facebook_views` exist for stories
+# (seen in public clients); `facebook_views` cancels the request when the story was not shared
+# to Facebook (scenario `metric-cancelled`).
 STORY_METRICS = (
     "reach",
     "views",
@@ -27,7 +39,8 @@ STORY_METRICS = (
     "total_interactions",
     "follows",
     "profile_visits",
-    "reposts",
+    "total_views",
+    "facebook_views",
 )
 BREAKDOWN_METRICS = {
     "navigation": "story_navigation_action_type",
@@ -51,6 +64,8 @@ METRIC_TEXT = {
     "follows": ("Follows", "The number of accounts that started following you."),
     "profile_visits": ("Profile visits", "The number of times your profile was visited."),
     "reposts": ("Reposts", "The number of times the story was reposted."),
+    "total_views": ("Total views", "The number of times the story was viewed, on every app."),
+    "facebook_views": ("Facebook views", "The number of views of the story on Facebook."),
     "link_clicks": ("Link clicks", "The number of taps on the story's link sticker."),
     "navigation": ("Navigation", "The total navigation actions taken from the story."),
     "profile_activity": ("Profile activity", "Actions taken on your profile after the story."),
@@ -64,6 +79,22 @@ def h(*parts: object) -> int:
     """A stable 64-bit hash of the parts (not Python's salted hash())."""
     raw = "\x1f".join(str(p) for p in parts).encode()
     return int.from_bytes(hashlib.blake2b(raw, digest_size=8).digest(), "big")
+
+
+def media_id(prefix: str, index: int, k: int) -> str:
+    """17 digits: `179` (story) or `178` (post), the account's index (5), the item's number (9)."""
+    return f"{prefix}{index:05d}{k:09d}"
+
+
+def split_media_id(text: str, prefix: str | None = None) -> tuple[int, int] | None:
+    """(account index, item number) of a story or post id, None if it is not one."""
+    if len(text) != 17 or not text.isdigit() or text[:3] not in ("178", "179"):
+        return None
+    if prefix is not None and text[:3] != prefix:
+        return None
+    if text[3] not in "012":  # 1784... are Instagram user and hashtag ids
+        return None
+    return int(text[3:8]), int(text[8:])
 
 
 def meta_time(ts: float) -> str:
@@ -113,6 +144,7 @@ class IgAccount:
     post_phase: float = 0.0
     high_volume: bool = False
     has_stories: bool = True
+    public: bool = False  # a public account nobody in the agency manages (business discovery)
 
     @property
     def app_scoped_id(self) -> str:
@@ -128,6 +160,8 @@ class Story:
     posted_at: float
     media_type: str
     few_viewers: bool
+    slow_start: bool = False  # under 5 viewers at first, ~50 at 24 h
+    has_link: bool = False  # a link sticker: only then is `link_clicks` answered
 
     @property
     def expires_at(self) -> float:
@@ -168,6 +202,7 @@ class World:
         self.accounts: dict[str, IgAccount] = {}
         self.by_username: dict[str, IgAccount] = {}
         self._few: set[str] = set()  # account ids under few-viewers
+        self._slow: dict[str, int] = {}  # account id -> stories per day that start slowly
         ada = User(ADA_ID, "Ada Agency", "ada@agency.example")
         self.users[ada.id] = ada
         base = []
@@ -176,7 +211,7 @@ class World:
         if self._on("multi-page", None):
             for i in range(1, 6):
                 self._add_account(f"brand_{i}", f"Brand {i}", ada)
-            events = Page(self._page_id(900), "Acme Events", category="Event")
+            events = Page(self._page_id(9_000_000), "Acme Events", category="Event")
             self.pages[events.id] = events
             ada.page_ids.append(events.id)
         for acct in base:
@@ -184,15 +219,36 @@ class World:
         for acct in list(self.accounts.values()):
             if self._on("few-viewers", acct.username):
                 self._few.add(acct.id)
+            slow = self._arg("slow-start", acct.username)
+            if slow is not None:
+                self._slow[acct.id] = int(slow) if slow.isdigit() else 2
             if self._on("high-volume", acct.username):
                 self._make_high_volume(acct)
         for _name, _arg, target in (s for s in scenarios if s[0] == "already-connected"):
             self._add_bob(target or base[0].username)
+        self._add_public_accounts()
 
     # -- building -------------------------------------------------------------------------
 
     def _on(self, name: str, username: str | None) -> bool:
         return any(n == name and (a is None or a == username) for n, _, a in self.scenarios)
+
+    def _arg(self, name: str, username: str | None) -> str | None:
+        """The argument of a scenario active for this account ("" without one), else None."""
+        for n, arg, a in self.scenarios:
+            if n == name and (a is None or a == username):
+                return arg or ""
+        return None
+
+    def _add_public_accounts(self) -> None:
+        """Accounts nobody in the agency manages: public professional ones, and personal ones."""
+        for username, name in PUBLIC_ACCOUNTS:
+            acct = self._add_account(username, name, None, with_page=False)
+            acct.public, acct.has_stories = True, False
+        for username, name in PERSONAL_ACCOUNTS:
+            acct = self._add_account(username, name, None, with_page=False)
+            acct.public, acct.has_stories = True, False
+            acct.professional, acct.account_type = False, "PERSONAL"
 
     def _page_id(self, index: int) -> str:
         return f"2000000000{index:07d}"
@@ -298,12 +354,14 @@ class World:
     def _story(self, acct: IgAccount, k: int) -> Story:
         r = h(self.seed, "story", acct.id, k)
         return Story(
-            id=f"179{acct.index:04d}{k:010d}",
+            id=media_id("179", acct.index, k),
             account_id=acct.id,
             k=k,
             posted_at=acct.story_phase + k * acct.story_period,
             media_type="VIDEO" if r % 3 == 0 else "IMAGE",
             few_viewers=acct.id in self._few and k % 3 == 0,
+            slow_start=k % max(1, self.stories_per_day) < self._slow.get(acct.id, 0),
+            has_link=k % 3 == 0,
         )
 
     def stories(self, ig_id: str, now: float) -> list[Story]:
@@ -325,12 +383,13 @@ class World:
 
     def story(self, story_id: str, now: float) -> Story | None:
         """The story with this id if it exists and is live at `now`."""
-        if len(story_id) != 17 or not story_id.startswith("179") or not story_id.isdigit():
+        parts = split_media_id(story_id, "179")
+        if parts is None:
             return None
-        acct = self._by_index(int(story_id[3:7]))
+        acct = self._by_index(parts[0])
         if acct is None or not acct.has_stories or not self.stories_per_day:
             return None
-        s = self._story(acct, int(story_id[7:]))
+        s = self._story(acct, parts[1])
         if not (now - STORY_LIFETIME < s.posted_at <= now):
             return None
         return s
@@ -347,6 +406,9 @@ class World:
         acct = self.accounts[story.account_id]
         if story.few_viewers:
             reach = min(4, 1 + round(3 * growth))
+        elif story.slow_start:
+            # 1 viewer at first, 5 after ~6.9 h, 50 at 24 h: the square of the age.
+            reach = 1 + round(49 * g * g)
         else:
             base = 40 + r % 1500
             if acct.high_volume:
@@ -364,6 +426,8 @@ class World:
         return {
             "reach": reach,
             "views": views,
+            "total_views": views,
+            "facebook_views": views * ((r >> 40) % 10) // 100,
             "replies": replies,
             "shares": shares,
             "total_interactions": replies + shares,
@@ -400,7 +464,7 @@ class World:
         r = h(self.seed, "post", acct.id, k)
         likes = (300 + r % 1200) if acct.high_volume else (10 + r % 150)
         return Post(
-            id=f"178{acct.index:04d}{k:010d}",
+            id=media_id("178", acct.index, k),
             account_id=acct.id,
             k=k,
             posted_at=POSTS_EPOCH + acct.post_phase + k * acct.post_period,
@@ -427,12 +491,13 @@ class World:
         return out
 
     def post(self, post_id: str, now: float) -> Post | None:
-        if len(post_id) != 17 or not post_id.startswith("178") or not post_id.isdigit():
+        parts = split_media_id(post_id, "178")
+        if parts is None:
             return None
-        acct = self._by_index(int(post_id[3:7]))
+        acct = self._by_index(parts[0])
         if acct is None:
             return None
-        k = int(post_id[7:])
+        k = parts[1]
         if k > self.last_post_k(acct, now):
             return None
         return self._post(acct, k)
