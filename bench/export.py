@@ -95,20 +95,36 @@ def bench_accounts(n: int, latency_ms: int) -> dict:
         }
 
 
-def bench_day(latency_ms: int) -> dict:
+def bench_day(latency_ms: int, scenarios: list[str] | None = None) -> dict:
+    """24 hourly runs of one account with 8 stories a day (the sandbox clock moved 1 h between
+    runs): the API calls Meta counts, and how the 8 stories live at the start ended."""
+    import csv
+
     from igconnect.sandbox import Sandbox, SandboxConfig
 
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        Sandbox(SandboxConfig(port=0, seed=3, accounts=1, stories=8, latency_ms=latency_ms)) as sb,
-    ):
+    config = SandboxConfig(
+        port=0, seed=3, accounts=1, stories=8, latency_ms=latency_ms, scenarios=scenarios or []
+    )
+    with tempfile.TemporaryDirectory() as tmp, Sandbox(config) as sb:
         env = prepare(sb, Path(tmp), 1)
-        start = sb.request_count()
+        first = {s.id for s in sb.world.stories(next(iter(sb.world.accounts)), sb.state.now())}
+        sb.reset_counters()
         for _ in range(24):
             figures = run_child(sb, env, Path(tmp) / "out.csv")
             assert figures["exit"] == 0, figures
             sb.advance_clock(hours=1)
-        return {"day_requests": sb.request_count() - start, "rows": figures["rows"]}
+        calls = sb.counters()["api_calls"]
+        with open(Path(tmp) / "out.csv", newline="") as handle:
+            rows = {r["story_id"]: r for r in csv.DictReader(handle)}
+        final = sum(
+            1 for i in first if rows[i]["value_source"] == "final" and rows[i]["reach"] != ""
+        )
+        return {
+            "day": ",".join(scenarios or []) or "normal",
+            "api_calls": calls,
+            "stories_live_at_start": len(first),
+            "ended_final_with_insights": final,
+        }
 
 
 def main() -> None:
@@ -119,6 +135,7 @@ def main() -> None:
     for n in args.accounts:
         print(json.dumps(bench_accounts(n, args.latency_ms)), flush=True)
     print(json.dumps(bench_day(args.latency_ms)), flush=True)
+    print(json.dumps(bench_day(args.latency_ms, ["slow-start@acme_1"])), flush=True)
 
 
 if __name__ == "__main__":

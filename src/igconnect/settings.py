@@ -229,7 +229,19 @@ SETTINGS: dict[str, Setting] = {
             minimum=1,
         ),
         Setting(
-            "export_concurrency", "int", 8, "accounts collected at once", minimum=1, maximum=64
+            "export_concurrency",
+            "int",
+            50,
+            "accounts collected at once (their requests share batches of up to 50)",
+            minimum=1,
+            maximum=200,
+        ),
+        Setting(
+            "export_batch",
+            "bool",
+            True,
+            "send the requests of accounts collected at once as Graph batch requests (Facebook "
+            "Login); each item still counts as a call",
         ),
         Setting(
             "metric_recheck_days",

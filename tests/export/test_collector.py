@@ -180,7 +180,7 @@ def test_too_much_data_even_small_reads_without_expansion_per_story() -> None:
 def test_code_368_pauses_the_connection_like_a_throttle() -> None:
     outcome, _run, seen = run_one(lambda request: (400, BLOCKED))
     assert outcome.state == col.THROTTLED and len(seen) == 1
-    assert outcome.pause_key == "connection:acme"
+    assert outcome.pause_key == f"account:{ACCOUNT}"
     assert outcome.pause_until is not None and outcome.pause_until - NOW >= timedelta(minutes=59)
     assert "code 368" in (outcome.reason or "")
 

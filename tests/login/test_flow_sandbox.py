@@ -110,3 +110,19 @@ def test_declined_permission_is_reported(sandbox_env: Callable[..., Sandbox]) ->
 
 def get_scopes_declined(name: str) -> list[str]:
     return stored.connection(name).scopes_declined
+
+
+def test_a_code_exchange_whose_answer_is_lost_is_not_sent_again(
+    sandbox_env: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb = sandbox_env(scenarios=["exchange-drop"])
+    monkeypatch.setenv(
+        "IGCONNECT_HTTP_RETRIES", "4"
+    )  # retries allowed: the exchange still must not
+    browser = FakeBrowser()
+    with pytest.raises(LoginFailed, match="was lost") as info:
+        run_login(Runtime(), LoginOptions(name="acme"), open_url=browser)
+    browser.wait()
+    assert "log in again" in (info.value.hint or "")
+    assert sb.request_count("/graph/v25.0/oauth/access_token") == 1  # sent once
+    assert stored.connections() == {}

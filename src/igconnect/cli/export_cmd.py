@@ -114,7 +114,8 @@ def _summary(obj: cli_context.CliContext, result: Any) -> None:
     if result.fetched:
         obj.info(
             f"Collected {stories} stories from {ok} of {len(result.accounts)} accounts "
-            f"in {result.requests} requests ({result.seconds:.1f} s)."
+            f"in {result.requests} API calls, {result.round_trips} round trips "
+            f"({result.seconds:.1f} s)."
         )
     if result.output and result.output != "-":
         obj.success(f"Wrote {result.rows} rows to {result.output}")
@@ -158,6 +159,7 @@ def _emit_json(obj: cli_context.CliContext, result: Any, *, to_stderr: bool) -> 
         "format": result.format,
         "rows": result.rows,
         "requests": result.requests,
+        "round_trips": result.round_trips,
         "seconds": round(result.seconds, 3),
         "log_file": result.log_file,
         "warnings": result.warnings,

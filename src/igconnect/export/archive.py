@@ -277,6 +277,39 @@ class Archive:
             )
 
     # -- what the collector needs to know --------------------------------------------------------
+    def known_stories_of(
+        self, account_ids: Sequence[str], since: datetime
+    ) -> dict[str, dict[str, KnownStory]]:
+        """`known_stories` of several accounts in one query."""
+        out: dict[str, dict[str, KnownStory]] = {a: {} for a in account_ids}
+        if not account_ids:
+            return out
+        rows = self.db.execute(
+            "SELECT account_id, story_id, status, breakdowns_at, final_read_at FROM stories "
+            f"WHERE account_id IN ({','.join('?' * len(account_ids))}) "
+            "AND (posted_at IS NULL OR posted_at >= ?)",
+            (*account_ids, iso(since)),
+        )
+        for r in rows:
+            out[r["account_id"]][r["story_id"]] = KnownStory(
+                r["status"], r["breakdowns_at"] is not None, r["final_read_at"] is not None
+            )
+        return out
+
+    def collect_hints_of(self, account_ids: Sequence[str], now: datetime) -> dict[str, CollectHint]:
+        if not account_ids:
+            return {}
+        rows = self.db.execute(
+            "SELECT account_id, page_size, expand, updated_at FROM collect_hints "
+            f"WHERE account_id IN ({','.join('?' * len(account_ids))})",
+            tuple(account_ids),
+        )
+        return {
+            r["account_id"]: CollectHint(int(r["page_size"]), bool(r["expand"]))
+            for r in rows
+            if (from_iso(r["updated_at"]) or now) >= now - HINT_LIFETIME
+        }
+
     def known_stories(self, account_id: str, since: datetime) -> dict[str, KnownStory]:
         rows = self.db.execute(
             "SELECT story_id, status, breakdowns_at, final_read_at FROM stories "
@@ -380,77 +413,125 @@ class Archive:
 
         Every text is redacted first: Meta may echo a token inside a field (a permalink, say).
         """
+        with self.transaction() as db:
+            self._record(
+                db, run_id, connection, account_id, username, api_version, observed_at, stories
+            )
+
+    def record_accounts(
+        self, *, run_id: int, api_version: str, observed_at: datetime, accounts: Sequence[Any]
+    ) -> None:
+        """`record_account` for several accounts (each with `connection`, `account_id`,
+        `username`, `stories`) in one transaction: a run's writes keep up with its collectors."""
+        with self.transaction() as db:
+            for a in accounts:
+                self._record(
+                    db,
+                    run_id,
+                    a.connection,
+                    a.account_id or "",
+                    a.username,
+                    api_version,
+                    observed_at,
+                    a.stories,
+                )
+
+    def _record(
+        self,
+        db: sqlite3.Connection,
+        run_id: int,
+        connection: str,
+        account_id: str,
+        username: str,
+        api_version: str,
+        observed_at: datetime,
+        stories: Sequence[StoryRecord],
+    ) -> None:
         seen = iso(observed_at)
         connection, account_id, username = redact(connection), redact(account_id), redact(username)
-        with self.transaction() as db:
-            for story in stories:
-                story_id, reason = redact(story.story_id), _text(story.reason)
-                db.execute(
-                    """
-                    INSERT INTO stories (story_id, connection, account_id, username, media_type,
-                        media_product_type, permalink, posted_at, expires_at, first_seen_at,
-                        last_observed_at, api_version, status, reason, breakdowns_at,
-                        insights_at, final_read_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (story_id) DO UPDATE SET
-                        connection = excluded.connection,
-                        username = excluded.username,
-                        media_type = coalesce(excluded.media_type, media_type),
-                        media_product_type = coalesce(excluded.media_product_type,
-                                                      media_product_type),
-                        permalink = coalesce(excluded.permalink, permalink),
-                        posted_at = coalesce(excluded.posted_at, posted_at),
-                        expires_at = coalesce(excluded.expires_at, expires_at),
-                        last_observed_at = excluded.last_observed_at,
-                        api_version = excluded.api_version,
-                        status = CASE WHEN ? THEN excluded.status ELSE status END,
-                        reason = CASE WHEN ? THEN excluded.reason ELSE reason END,
-                        breakdowns_at = coalesce(excluded.breakdowns_at, breakdowns_at),
-                        insights_at = coalesce(excluded.insights_at, insights_at),
-                        final_read_at = coalesce(excluded.final_read_at, final_read_at)
-                    """,
-                    (
-                        story_id,
-                        connection,
-                        account_id,
-                        username,
-                        _text(story.media_type),
-                        _text(story.media_product_type),
-                        _text(story.permalink),
-                        iso(story.posted_at),
-                        iso(story.expires_at),
-                        seen,
-                        seen,
-                        api_version,
-                        story.status,
-                        reason,
-                        seen if story.breakdowns_read else None,
-                        seen if story.insights_read else None,
-                        seen if story.final else None,
-                        story.read,
-                        story.read,
-                    ),
+        read = [story for story in stories if story.read]
+        db.executemany(
+            """
+            INSERT INTO stories (story_id, connection, account_id, username, media_type,
+                media_product_type, permalink, posted_at, expires_at, first_seen_at,
+                last_observed_at, api_version, status, reason, breakdowns_at,
+                insights_at, final_read_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (story_id) DO UPDATE SET
+                connection = excluded.connection,
+                username = excluded.username,
+                media_type = coalesce(excluded.media_type, media_type),
+                media_product_type = coalesce(excluded.media_product_type,
+                                              media_product_type),
+                permalink = coalesce(excluded.permalink, permalink),
+                posted_at = coalesce(excluded.posted_at, posted_at),
+                expires_at = coalesce(excluded.expires_at, expires_at),
+                last_observed_at = excluded.last_observed_at,
+                api_version = excluded.api_version,
+                status = CASE WHEN ? THEN excluded.status ELSE status END,
+                reason = CASE WHEN ? THEN excluded.reason ELSE reason END,
+                breakdowns_at = coalesce(excluded.breakdowns_at, breakdowns_at),
+                insights_at = coalesce(excluded.insights_at, insights_at),
+                final_read_at = coalesce(excluded.final_read_at, final_read_at)
+            """,
+            [
+                (
+                    redact(story.story_id),
+                    connection,
+                    account_id,
+                    username,
+                    _text(story.media_type),
+                    _text(story.media_product_type),
+                    _text(story.permalink),
+                    iso(story.posted_at),
+                    iso(story.expires_at),
+                    seen,
+                    seen,
+                    api_version,
+                    story.status,
+                    _text(story.reason),
+                    seen if story.breakdowns_read else None,
+                    seen if story.insights_read else None,
+                    seen if story.final else None,
+                    story.read,
+                    story.read,
                 )
-                if not story.read:
-                    continue  # listed only: what the archive knows of it stands
-                cursor = db.execute(
-                    "INSERT INTO observations (run_id, story_id, observed_at, api_version, status, "
-                    "reason) VALUES (?, ?, ?, ?, ?, ?)",
-                    (run_id, story_id, seen, api_version, story.status, reason),
-                )
-                observation_id = cursor.lastrowid
-                if story.values:
-                    db.executemany(
-                        "INSERT INTO observation_values (observation_id, name, value) "
-                        "VALUES (?, ?, ?)",
-                        [(observation_id, redact(k), v) for k, v in story.values.items()],
-                    )
-                    db.executemany(
-                        "INSERT INTO latest_values (story_id, name, value, observed_at) "
-                        "VALUES (?, ?, ?, ?) ON CONFLICT (story_id, name) DO UPDATE SET "
-                        "value = excluded.value, observed_at = excluded.observed_at",
-                        [(story_id, redact(k), v, seen) for k, v in story.values.items()],
-                    )
+                for story in stories
+            ],
+        )
+        if not read:
+            return  # listed only: what the archive knows of them stands
+        # Observation ids handed out here, under the write lock, so the values can be
+        # inserted in one statement each instead of one per story.
+        first = int(db.execute("SELECT coalesce(max(id), 0) FROM observations").fetchone()[0])
+        ids = range(first + 1, first + 1 + len(read))
+        db.executemany(
+            "INSERT INTO observations (id, run_id, story_id, observed_at, api_version, status, "
+            "reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (oid, run_id, redact(story.story_id), seen, api_version, story.status,
+                 _text(story.reason))
+                for oid, story in zip(ids, read, strict=True)
+            ],
+        )
+        db.executemany(
+            "INSERT INTO observation_values (observation_id, name, value) VALUES (?, ?, ?)",
+            [
+                (oid, redact(name), value)
+                for oid, story in zip(ids, read, strict=True)
+                for name, value in story.values.items()
+            ],
+        )
+        db.executemany(
+            "INSERT INTO latest_values (story_id, name, value, observed_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (story_id, name) DO UPDATE SET "
+            "value = excluded.value, observed_at = excluded.observed_at",
+            [
+                (redact(story.story_id), redact(name), value, seen)
+                for story in read
+                for name, value in story.values.items()
+            ],
+        )
 
     # -- reading for the export ------------------------------------------------------------------
     def latest_rows(

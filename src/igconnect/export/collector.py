@@ -292,19 +292,20 @@ class AccountCollector:
         until = self.run.clock() + timedelta(seconds=exc.wait_seconds)
         outcome.state = THROTTLED
         outcome.pause_until = until
-        if exc.scope == "account":
+        if exc.scope in ("account", "blocked"):
+            # A policy block (368) comes back on the calls it concerns: pausing the account that
+            # got it leaves the others to run (and to be paused in turn if they get it too).
             outcome.pause_key = f"account:{job.account_id}"
-            outcome.reason = f"Meta throttled the account until {until:%H:%M} UTC"
+            outcome.reason = (
+                f"Meta temporarily blocked calls about the account (code 368); paused until "
+                f"{until:%H:%M} UTC"
+                if exc.scope == "blocked"
+                else f"Meta throttled the account until {until:%H:%M} UTC"
+            )
             return
         if exc.scope == "app":
             outcome.pause_key = "app"
             outcome.reason = f"Meta throttled the app until {until:%H:%M} UTC"
-        elif exc.scope == "blocked":
-            outcome.pause_key = f"connection:{job.connection}"
-            outcome.reason = (
-                f"Meta temporarily blocked the connection's calls (code 368); paused until "
-                f"{until:%H:%M} UTC"
-            )
         else:
             outcome.pause_key = f"connection:{job.connection}"
             outcome.reason = f"Meta throttled the connection until {until:%H:%M} UTC"

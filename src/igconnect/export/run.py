@@ -9,6 +9,7 @@ leaves the previous file as it was.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from igconnect.errors import (
     ExitCode,
@@ -88,6 +89,7 @@ class ExportResult:
     broken_connections: list[str] = field(default_factory=list)
     missed_final_reads: int = 0  # stories that expired since the last run without a final read
     moved_trackers: list[dict[str, str]] = field(default_factory=list)  # failover, this run
+    round_trips: int = 0  # HTTP round trips; `requests` counts the calls Meta counts
 
     @property
     def failed(self) -> list[AccountReport]:
@@ -253,9 +255,9 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
         reports: list[AccountReport] = []
         warnings: list[str] = []
         broken: list[str] = []
-        requests = missed = 0
+        requests = round_trips = missed = 0
         if options.fetch:
-            reports, requests, warnings, broken, missed = _collect_all(
+            reports, (requests, round_trips), warnings, broken, missed = _collect_all(
                 runtime, options, plan, archive, clock
             )
         result = ExportResult(
@@ -271,6 +273,7 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
             broken_connections=broken,
             missed_final_reads=missed,
             moved_trackers=moved,
+            round_trips=round_trips,
         )
         if missed:
             log.info("warning: %d stories expired without a final read since the last run", missed)
@@ -386,8 +389,7 @@ def _collect_all(
     plan: _Plan,
     archive: Archive,
     clock: Callable[[], datetime],
-) -> tuple[list[AccountReport], int, list[str], list[str], int]:
-    from igconnect.connections.clients import client_for
+) -> tuple[list[AccountReport], tuple[int, int], list[str], list[str], int]:
     from igconnect.meta.errors import TokenDead
 
     settings = runtime.settings
@@ -433,7 +435,7 @@ def _collect_all(
             gates[job.connection] = col.ConnectionGate()
             try:
                 # client_for refreshes a due Instagram Login token first.
-                clients[job.connection] = client_for(runtime, plan.connections[job.connection])
+                clients[job.connection] = _client(runtime, plan.connections[job.connection])
             except (SecretStoreError, UnsafeSetupError):
                 raise  # every connection needs the store and safe files: say so once, with its code
             except TokenDead as exc:  # the refresh found the token dead
@@ -446,51 +448,28 @@ def _collect_all(
         jobs.append(job)
     if options.on_planned is not None:
         options.on_planned(len(jobs))
-    requests = 0
+    requests = round_trips = 0
     run_id = archive.start_run(now)
     # Before this run reads anything: what expired since the last one without its final read.
     missed = archive.count_missed_finals(now)
     try:
-        for outcome in _run_pool(
+        for finished in _run_pool(
             jobs, run, clients, gates, archive, now, settings.get("export_concurrency")
         ):
-            if outcome.stories:
-                archive.record_account(
-                    run_id=run_id,
-                    connection=outcome.connection,
-                    account_id=outcome.account_id or "",
-                    username=outcome.username,
-                    api_version=version,
-                    observed_at=clock(),
-                    stories=outcome.stories,
-                )
-            if outcome.hint is not None and outcome.account_id:
-                archive.save_collect_hint(outcome.account_id, outcome.hint, now)
-            if outcome.pause_key and outcome.pause_until:
-                archive.pause(outcome.pause_key, outcome.pause_until, outcome.reason or "throttled")
-            if outcome.token_dead and outcome.connection not in broken:
-                broken.append(outcome.connection)
-                _mark_broken(
-                    runtime,
-                    outcome.connection,
-                    outcome.reason or "token dead",
-                    may_recover=outcome.checkpoint,
-                )
-            report = AccountReport(
-                outcome.connection,
-                outcome.username,
-                outcome.account_id,
-                outcome.state,
-                outcome.reason,
-                len(outcome.stories),
-                outcome.requests,
+            # The accounts that finished together are written in one transaction, so the
+            # archive keeps up with dozens of collectors (a kill loses only what was in flight).
+            archive.record_accounts(
+                run_id=run_id,
+                api_version=version,
+                observed_at=clock(),
+                accounts=[o for o in finished if o.stories],
             )
-            outcome.stories = []  # archived: let them go (memory stays flat)
-            reports.append(report)
-            _notify(options, report)
+            for outcome in finished:
+                _settle(runtime, archive, options, outcome, now, broken, reports)
     finally:
         for client in clients.values():
-            requests += client.request_count
+            requests += client.api_calls
+            round_trips += client.request_count
             client.close()
     collected = sum(1 for r in reports if r.ok)
     _cleared_checkpoints(runtime, plan, reports, broken)
@@ -500,7 +479,19 @@ def _collect_all(
         run_id, clock(), f"{collected}/{len(reports)} accounts", requests, missed_final=missed
     )
     runtime.warnings.extend(run.warnings)
-    return reports, requests, run.warnings, broken, missed
+    return reports, (requests, round_trips), run.warnings, broken, missed
+
+
+def _client(runtime: Runtime, connection: Connection) -> Any:
+    """The client a run collects a connection's accounts with: on the Facebook path the requests
+    of accounts collected at once go out as batches (graph.instagram.com documents no batch)."""
+    from igconnect.connections.clients import client_for
+    from igconnect.meta.batching import BatchingClient
+
+    client = client_for(runtime, connection)
+    if connection.provider == "facebook" and runtime.settings.get("export_batch"):
+        return BatchingClient(client)
+    return client
 
 
 def _run_pool(
@@ -511,9 +502,9 @@ def _run_pool(
     archive: Archive,
     now: datetime,
     concurrency: int,
-) -> Iterator[col.AccountOutcome]:
-    """Collect the accounts on a bounded pool, yielding outcomes as they finish. At most twice the
-    pool size is in flight, so memory does not grow with the number of accounts."""
+) -> Iterator[list[col.AccountOutcome]]:
+    """Collect the accounts on a bounded pool, yielding the outcomes that finished together. At
+    most twice the pool size is in flight, so memory does not grow with the number of accounts."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
     def task(job: col.AccountJob) -> col.AccountOutcome:
@@ -529,18 +520,56 @@ def _run_pool(
     queue = iter(jobs)
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="export") as pool:
         while True:
-            while len(pending) < 2 * concurrency:
-                job = next(queue, None)
-                if job is None:
-                    break
-                job.known = archive.known_stories(job.account_id, now - KNOWN_STORY_HORIZON)
-                job.hint = archive.collect_hint(job.account_id, now)
-                pending.add(pool.submit(task, job))
+            room = 2 * concurrency - len(pending)
+            batch = [job for job in itertools.islice(queue, room)] if room > 0 else []
+            if batch:  # what the archive knows of them, in two queries for the lot
+                ids = [job.account_id for job in batch]
+                known = archive.known_stories_of(ids, now - KNOWN_STORY_HORIZON)
+                hints = archive.collect_hints_of(ids, now)
+                for job in batch:
+                    job.known, job.hint = known[job.account_id], hints.get(job.account_id)
+                    pending.add(pool.submit(task, job))
             if not pending:
                 return
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
+            yield [future.result() for future in done]
+
+
+def _settle(
+    runtime: Runtime,
+    archive: Archive,
+    options: ExportOptions,
+    outcome: col.AccountOutcome,
+    now: datetime,
+    broken: list[str],
+    reports: list[AccountReport],
+) -> None:
+    """What an account's outcome leaves behind besides its stories: a hint, a pause, a broken
+    connection, and its line of the report."""
+    if outcome.hint is not None and outcome.account_id:
+        archive.save_collect_hint(outcome.account_id, outcome.hint, now)
+    if outcome.pause_key and outcome.pause_until:
+        archive.pause(outcome.pause_key, outcome.pause_until, outcome.reason or "throttled")
+    if outcome.token_dead and outcome.connection not in broken:
+        broken.append(outcome.connection)
+        _mark_broken(
+            runtime,
+            outcome.connection,
+            outcome.reason or "token dead",
+            may_recover=outcome.checkpoint,
+        )
+    report = AccountReport(
+        outcome.connection,
+        outcome.username,
+        outcome.account_id,
+        outcome.state,
+        outcome.reason,
+        len(outcome.stories),
+        outcome.requests,
+    )
+    outcome.stories = []  # archived: let them go (memory stays flat)
+    reports.append(report)
+    _notify(options, report)
 
 
 def _mark_broken(runtime: Runtime, name: str, reason: str, *, may_recover: bool = False) -> None:

@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -98,7 +99,9 @@ class GraphClient:
         self.reconnect_hint = reconnect_hint
         self.on_usage = on_usage
         self.last_usage: Usage | None = None
-        self.request_count = 0
+        self.request_count = 0  # HTTP round trips (what costs time)
+        self.api_calls = 0  # what Meta counts: each request, and each item of a batch
+        self._count_lock = threading.Lock()
         self._sleep = sleep
         remember_secret(token)
         remember_secret(app_secret)
@@ -145,6 +148,7 @@ class GraphClient:
         absolute_url: str | None = None,
         authenticated: bool = True,
         retry: bool | None = None,
+        calls: int = 1,
     ) -> Any:
         """Send one request and return the decoded JSON body; raise a typed error otherwise.
 
@@ -156,7 +160,7 @@ class GraphClient:
         attempts = 1 + (self.retries if may_retry else 0)
         for attempt in range(attempts):
             try:
-                return self._send(method, url, params, data, authenticated)
+                return self._send(method, url, params, data, authenticated, calls)
             except (TransientError, MetaUnreachable) as exc:
                 if attempt + 1 >= attempts:
                     raise
@@ -172,6 +176,7 @@ class GraphClient:
         params: Mapping[str, Any] | None,
         data: Mapping[str, Any] | None,
         authenticated: bool,
+        calls: int = 1,
     ) -> Any:
         query = dict(params or {})
         headers: dict[str, str] = {}
@@ -187,7 +192,7 @@ class GraphClient:
             query = {**dict(parse_qsl(parts.query, keep_blank_values=True)), **query}
             url = urlunsplit(parts._replace(query=""))
         started = time.monotonic()
-        self.request_count += 1
+        self._count(calls)
         try:
             response = self._http.request(
                 method,
@@ -208,11 +213,7 @@ class GraphClient:
             ) from None
         elapsed = (time.monotonic() - started) * 1000
         log.debug("%s %s -> %s in %.0f ms", method, _path_of(url), response.status_code, elapsed)
-        usage = parse_usage(response.headers)
-        if usage is not None:
-            self.last_usage = usage if self.last_usage is None else self.last_usage.merged(usage)
-            if self.on_usage is not None:
-                self.on_usage(usage)
+        usage = self._seen_usage(response.headers)
         body = _decode(response)
         if response.status_code >= 400 or (isinstance(body, dict) and "error" in body):
             raise error_from_body(
@@ -222,6 +223,39 @@ class GraphClient:
                 reconnect_hint=self.reconnect_hint,
             )
         return body
+
+    def _count(self, calls: int) -> None:
+        with self._count_lock:
+            self.request_count += 1
+            self.api_calls += calls
+
+    def _seen_usage(self, headers: Mapping[str, str]) -> Usage | None:
+        usage = parse_usage(headers)
+        if usage is not None:
+            with self._count_lock:
+                merged = usage if self.last_usage is None else self.last_usage.merged(usage)
+                self.last_usage = merged
+            if self.on_usage is not None:
+                self.on_usage(usage)
+        return usage
+
+    def relative_url(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        """`path` (or an absolute paging URL of this host) as a batch item's `relative_url`."""
+        parts = urlsplit(path)
+        if parts.scheme:
+            if _origin(path) != _origin(self.base_url):
+                raise MetaApiError(
+                    f"refusing to follow a paging link to another host ({_host_of(path)})"
+                )
+            query = dict(parse_qsl(urlsplit(strip_token(path)).query, keep_blank_values=True))
+            path = parts.path.removeprefix(urlsplit(self.base_url).path).lstrip("/")
+            version, _, rest = path.partition("/")
+            path = rest if version == self.version else path
+        else:
+            query = {}
+        query.update({k: str(v) for k, v in (params or {}).items()})
+        relative = f"{self.version}/{path.lstrip('/')}"
+        return f"{relative}?{urlencode(query)}" if query else relative
 
     # -- pagination, batches ---------------------------------------------------------------------
     def pages(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
@@ -245,30 +279,54 @@ class GraphClient:
             yield from page.get("data", []) if isinstance(page, dict) else []
 
     def batch(self, requests: Sequence[Mapping[str, str]]) -> list[BatchResult]:
-        """Send up to 50 requests in one call; each answer is decoded or turned into its error."""
+        """Send up to 50 requests in one call; each answer is decoded or turned into its error,
+        exactly as the same request alone would be (its own usage headers included). An item
+        Meta gave up on (`null`) comes back as a TransientError: the caller sends it again alone.
+        """
         if len(requests) > 50:
             raise ValueError("Meta accepts at most 50 requests in a batch")
         answers = self.request(
             "POST",
             "",
-            data={"batch": json.dumps(list(requests)), "include_headers": "false"},
+            data={"batch": json.dumps(list(requests)), "include_headers": "true"},
             retry=True,
+            calls=len(requests),
         )
         results: list[BatchResult] = []
         for answer in answers if isinstance(answers, list) else []:
-            if answer is None:
+            if not isinstance(answer, dict):
                 results.append(BatchResult(None, None, TransientError("batch element timed out")))
                 continue
-            status = int(answer.get("code", 0))
+            status = _as_status(answer.get("code"))
+            headers = {
+                str(h.get("name")): str(h.get("value"))
+                for h in answer.get("headers") or []
+                if isinstance(h, dict)
+            }
+            usage = self._seen_usage(headers)
             try:
                 body = json.loads(answer.get("body") or "null")
             except ValueError:
                 body = None
             error = None
             if status >= 400 or (isinstance(body, dict) and "error" in body):
-                error = error_from_body(status, body, reconnect_hint=self.reconnect_hint)
+                error = error_from_body(
+                    status,
+                    body,
+                    regain_minutes=usage.regain_minutes if usage else 0.0,
+                    reconnect_hint=self.reconnect_hint,
+                )
             results.append(BatchResult(status, body, error))
+        if len(results) != len(requests):
+            raise TransientError("the batch answer did not match the requests")
         return results
+
+
+def _as_status(value: object) -> int:
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return 0
 
 
 def _decode(response: httpx.Response) -> Any:

@@ -28,8 +28,12 @@ STORY_FIELDS = {
     "caption",
     "shortcode",
     "ig_id",
+    # IG Media fields a story has no value for: Meta's IG Media reference lists them for every
+    # media, so asking is not an error; a story's answer leaves them out (UNSURE: or 0).
+    "like_count",
+    "comments_count",
 }
-POST_FIELDS = STORY_FIELDS | {"like_count", "comments_count"}
+POST_FIELDS = STORY_FIELDS
 MEDIA_HOST = "https://scontent.sandbox.invalid/media"
 REDUCE_DATA_LIMIT = 10  # `reduce-data`: the largest expanded page Meta still answers
 
@@ -124,6 +128,6 @@ def media_node(call: Call, m: Story | Post, fields: list[Field]) -> dict[str, An
             out[name] = base64.urlsafe_b64encode(m.id.encode()).decode()[:11]
         elif name == "ig_id":
             out[name] = int(m.id)
-        elif name in ("like_count", "comments_count"):
+        elif name in ("like_count", "comments_count") and not is_story:
             out[name] = getattr(m, name)
     return out
