@@ -509,8 +509,15 @@ class Archive:
             "INSERT INTO observations (id, run_id, story_id, observed_at, api_version, status, "
             "reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                (oid, run_id, redact(story.story_id), seen, api_version, story.status,
-                 _text(story.reason))
+                (
+                    oid,
+                    run_id,
+                    redact(story.story_id),
+                    seen,
+                    api_version,
+                    story.status,
+                    _text(story.reason),
+                )
                 for oid, story in zip(ids, read, strict=True)
             ],
         )
