@@ -277,9 +277,9 @@ SETTINGS: dict[str, Setting] = {
         Setting(
             "archive_check_hours",
             "float",
-            0.0,
+            24.0,
             "hours between two checks of the archive before a run writes to it (0: every run; "
-            "the check reads the whole file, ~0.3 s per 100 MB)",
+            "the check reads the whole file, ~0.3 s per 100 MB, so daily by default)",
             minimum=0,
         ),
         Setting(

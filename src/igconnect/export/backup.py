@@ -2,8 +2,8 @@
 
 The archive is the agency's only copy of stories Meta has forgotten. So:
 
-- `open_archive` runs `PRAGMA quick_check` before a run when it is due (`archive_check_hours`; 0:
-  every run) and refuses a damaged archive before anything is written to it. Damage SQLite meets
+- `open_archive` runs `PRAGMA quick_check` before a run that writes when it is due
+  (`archive_check_hours`, daily by default; 0: every run) and refuses a damaged archive before anything is written to it. Damage SQLite meets
   later in a run makes the next run check again.
 - `backup_if_due` copies it (SQLite's online backup API) once a day into the backup folder
   (`archive_backup_dir`, by default `<data dir>/backups`), keeping the newest `archive_backups`,
@@ -48,13 +48,14 @@ def _stamp(runtime: Runtime) -> CheckStamp:
 
 
 @contextlib.contextmanager
-def open_archive(runtime: Runtime, now: datetime) -> Iterator[Archive]:
-    """The archive for a run, checked first when the check is due. A SQLite error inside the block
-    (a full disk, damage met mid-run) comes out as the user reads it."""
+def open_archive(runtime: Runtime, now: datetime, *, writes: bool = True) -> Iterator[Archive]:
+    """The archive for a run, checked first when the check is due and the run `writes` to it (a
+    run that only reads it, `--no-fetch`, need not pay for reading the whole file). A SQLite error
+    inside the block (a full disk, damage met mid-run) comes out as the user reads it."""
     import sqlite3
 
     stamp = _stamp(runtime)
-    verify = stamp.due(now, runtime.settings.get("archive_check_hours"))
+    verify = writes and stamp.due(now, runtime.settings.get("archive_check_hours"))
     try:
         archive = Archive(runtime.paths.archive_file, verify=verify)
     except DamagedError:

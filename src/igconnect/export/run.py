@@ -243,7 +243,7 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
     with (
         export_lock(runtime.paths.lock_dir, settings.get("export_lock_wait")),
         run_log(runtime.paths.log_dir) as log_file,
-        open_archive(runtime, clock()) as archive,
+        open_archive(runtime, clock(), writes=options.fetch) as archive,
     ):
         log.info(
             "export run started (fetch=%s, accounts=%d, skipped=%d, out=%s)",
