@@ -79,7 +79,7 @@ def run_demo(
     from igconnect.login.flow import LoginOptions, run_login
     from igconnect.meta_app import store_app
     from igconnect.sandbox import Sandbox, SandboxConfig
-    from igconnect.trackers.service import add_tracker
+    from igconnect.trackers.adding import add_trackers
 
     login_port = free_port()
     config = SandboxConfig(
@@ -103,7 +103,8 @@ def run_demo(
         report = run_doctor(runtime)
         yield DemoStep("doctor", "Doctor checked every prerequisite", report)
 
-        added = [add_tracker(runtime, "@" + account.username) for account in result.reach.accounts]
+        usernames = ["@" + account.username for account in result.reach.accounts]
+        added = add_trackers(runtime, usernames).items
         yield DemoStep("trackers", f"Added {len(added)} account trackers", added)
 
         out = home / "stories.csv"

@@ -14,7 +14,7 @@ trackers_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_TRACKER_HELP = "@USERNAME or '#HASHTAG'."
+_TRACKER_HELP = "@USERNAME (or USERNAME) or '#HASHTAG'."
 _STRICT_HELP = "Refuse instead of warning when the connection would go over capacity or is broken."
 _JSON_HELP = "Output JSON."
 
@@ -31,62 +31,72 @@ def _warn_all(obj: Any, warnings: list[str]) -> None:
 @trackers_app.command("add")
 def add_command(
     ctx: typer.Context,
-    tracker: str = typer.Argument(..., help="@USERNAME or '#HASHTAG' (quote # in the shell)."),
+    trackers: list[str] = typer.Argument(
+        None,
+        metavar="[TRACKER]...",
+        help="@USERNAME (or USERNAME) and '#HASHTAG' (quote # in the shell); several at once.",
+    ),
     connection: str | None = typer.Option(
         None, "--connection", "-c", help="Connection to use (default: the best one by the rules)."
     ),
+    every_account: bool = typer.Option(
+        False, "--all", help="Track every account the --connection reaches."
+    ),
     high_volume: bool = typer.Option(
-        False, "--high-volume", help="Mark it high-volume: it gets a connection of its own."
+        False, "--high-volume", help="Mark them high-volume (a budget of their own)."
+    ),
+    pending: bool = typer.Option(
+        False,
+        "--pending",
+        help="Keep an account that nothing can read yet, instead of refusing it.",
     ),
     strict: bool = typer.Option(False, "--strict", help=_STRICT_HELP),
     json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
-    """Track an Instagram account or a hashtag.
+    """Track Instagram accounts and hashtags: a managed account on a connection that reaches it, a
+    public professional account through business discovery; one nothing can read is refused.
 
-    Example: igconnect trackers add @acme_shop --connection acme
+    Examples: igconnect trackers add @acme_shop acme_cafe '#summersale'
+              igconnect trackers add --all --connection acme
     """
-    from igconnect.trackers.service import add_tracker
+    from igconnect.cli.output import render
+    from igconnect.cli.trackers_render import render_add
+    from igconnect.trackers.adding import add_trackers
 
     obj = cli_context.get(ctx)
-    result = add_tracker(obj.runtime, tracker, connection, high_volume=high_volume, strict=strict)
-    _warn_all(obj, result.warnings)
-    if obj.wants_json(json_output):
-        obj.emit_json(
-            {
-                "tracker": result.tracker.key,
-                "connection": result.connection,
-                "reason": result.reason,
-            }
-        )
-        return
-    if result.connection:
-        obj.success(f"tracking {result.tracker.key} on '{result.connection}'")
-        obj.info(result.reason)
-    else:
-        obj.warn(f"tracking {result.tracker.key}, unassigned: {result.reason}")
+    report = add_trackers(
+        obj.runtime,
+        list(trackers or []),
+        connection,
+        every_account=every_account,
+        high_volume=high_volume,
+        strict=strict,
+        pending=pending,
+    )
+    render(obj, report, render_add, json_flag=json_output)
 
 
 @trackers_app.command("assign")
 def assign_command(
     ctx: typer.Context,
     tracker: str = typer.Argument(..., help=_TRACKER_HELP),
-    connection: str = typer.Argument(..., help="Connection name."),
+    connection: str | None = typer.Argument(
+        None, help="Connection name (default: the best one by the rules)."
+    ),
     strict: bool = typer.Option(False, "--strict", help=_STRICT_HELP),
+    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
-    """Put a tracker on a connection.
+    """Put a tracker on a connection, or on the best one by the rules when none is named.
 
     Example: igconnect trackers assign @acme_shop acme
     """
+    from igconnect.cli.output import render
+    from igconnect.cli.trackers_render import render_assign
     from igconnect.trackers.service import assign_tracker
 
     obj = cli_context.get(ctx)
     result = assign_tracker(obj.runtime, tracker, connection, strict=strict)
-    _warn_all(obj, result.warnings)
-    if not result.changed:
-        obj.info(f"{result.tracker.key} is already on '{connection}'")
-        return
-    was = f" (was on '{result.previous}')" if result.previous else ""
-    obj.success(f"{result.tracker.key} is on '{result.connection}'{was}")
+    render(obj, result, render_assign, json_flag=json_output)
 
 
 @trackers_app.command("unassign")
@@ -230,24 +240,13 @@ def classify_command(
 
     Example: igconnect trackers classify @acme_shop
     """
-    from igconnect.errors import PartialFailure
+    from igconnect.cli.output import render
+    from igconnect.cli.trackers_render import render_classify
     from igconnect.trackers.classify import classify
 
     obj = cli_context.get(ctx)
-    results = classify(obj.runtime, tracker, set_volume=set_volume)
-    if obj.wants_json(json_output):
-        obj.emit_json({"results": [r.to_dict() for r in results]})
-    else:
-        from igconnect.cli.trackers_render import render_classify
-
-        render_classify(obj, results)
-    failed = [r for r in results if r.status == "failed"]
-    if failed:
-        raise PartialFailure(
-            f"{len(failed)} of {len(results)} tracker(s) could not be measured",
-            hint="see the notes above; fix their connections and run `igconnect trackers "
-            "classify` again",
-        )
+    report = classify(obj.runtime, tracker, set_volume=set_volume)
+    render(obj, report, render_classify, json_flag=json_output)
 
 
 @trackers_app.command("export")

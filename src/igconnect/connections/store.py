@@ -136,6 +136,34 @@ class ConnectionStore:
         )
         return [r[0] for r in rows]
 
+    def first_account(self, connection_id: str) -> Account | None:
+        """One account of the connection (the first by username): what it asks business discovery
+        and hashtag search from."""
+        row = self.db.execute(
+            "SELECT * FROM accounts WHERE connection_id = ? ORDER BY username LIMIT 1",
+            (connection_id,),
+        ).fetchone()
+        return _account(row) if row else None
+
+    def username_candidates(
+        self, username: str, connection_id: str | None = None, limit: int = 2000
+    ) -> list[str]:
+        """Usernames that could be a near spelling of `username` (same first or last three
+        letters), for close matches: an index range and a bounded scan, never every account."""
+        wanted = normalise_username(username)
+        if not wanted:
+            return []
+        head, tail = _like(wanted[:3]) + "%", "%" + _like(wanted[-3:])
+        where = "(username LIKE ? ESCAPE '\\' OR username LIKE ? ESCAPE '\\')"
+        params: list[Any] = [head, tail]
+        if connection_id is not None:
+            where += " AND connection_id = ?"
+            params.append(connection_id)
+        rows = self.db.execute(
+            f"SELECT DISTINCT username FROM accounts WHERE {where} LIMIT ?", [*params, limit]
+        )
+        return [r[0] for r in rows]
+
     def all_accounts(self) -> list[tuple[str, Account]]:
         """(connection id, account) for every account of every connection."""
         rows = self.db.execute("SELECT * FROM accounts ORDER BY connection_id, username")
@@ -297,6 +325,11 @@ def _connection(row: sqlite3.Row) -> Connection:
         checked_at=parse_iso(row["checked_at"]),
         account_count=int(row["account_count"]),
     )
+
+
+def _like(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _account(row: sqlite3.Row) -> Account:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from igconnect.connections.clients import client_for
-from igconnect.errors import ConflictError, IgconnectError, UsageError
+from igconnect.errors import ConflictError, ExitCode, IgconnectError, UsageError
 from igconnect.timestamps import iso_z
 from igconnect.trackers.model import KIND_HASHTAG, VOLUME_HIGH, VOLUME_NORMAL, Tracker
 from igconnect.trackers.rules import Carrier
@@ -58,6 +58,25 @@ class ClassifyResult:
             "measured_at": iso_z(self.measured_at),
             "note": self.note,
         }
+
+
+@dataclass
+class ClassifyReport:
+    """Every tracker classified, and the notes that apply to several of them, said once."""
+
+    results: list[ClassifyResult]
+    notes: list[str]
+
+    @property
+    def failed(self) -> list[ClassifyResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.PARTIAL if self.failed else ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {"results": [r.to_dict() for r in self.results], "notes": list(self.notes)}
 
 
 @dataclass(frozen=True)
@@ -129,11 +148,11 @@ def classify(
     ref: str | None = None,
     set_volume: str | None = None,
     now: datetime | None = None,
-) -> list[ClassifyResult]:
+) -> ClassifyReport:
     """Measure (accounts) or set by hand (`set_volume`) the volume class; record it with the date.
 
     With `ref` None every tracker is classified and a failure of one is reported in its result;
-    with a `ref` the failure is raised.
+    with a `ref` the failure is raised. Why hashtags are kept is one note, not one per hashtag.
     """
     now = now or datetime.now(UTC)
     store = TrackerStore(runtime.state.db)
@@ -167,14 +186,7 @@ def classify(
             results.append(replace(base, status="set", volume=set_volume, measured_at=now))
             continue
         if tracker.kind == KIND_HASHTAG:
-            results.append(
-                replace(
-                    base,
-                    note=f"{HASHTAG_NOT_MEASURABLE}; kept {tracker.volume} "
-                    f"({tracker.volume_source}); "
-                    f"set it with `igconnect trackers classify {tracker.key} --set high|normal`",
-                )
-            )
+            results.append(replace(base, note="not measurable (see the note below)"))
             continue
         try:
             conn, account_id = _classify_connection(tracker, connections)
@@ -224,4 +236,10 @@ def classify(
                     # keep the assignment as it is now; only the volume fields are ours
                     updated.connection_id = current.connection_id
                     trackers.save(updated)
-    return results
+    notes = []
+    if any(r.tracker.startswith("#") and r.status == "kept" for r in results):
+        notes.append(
+            f"{HASHTAG_NOT_MEASURABLE}: hashtags keep their class; set one with "
+            "`igconnect trackers classify '#HASHTAG' --set high` (or normal)"
+        )
+    return ClassifyReport(results, notes)
