@@ -168,7 +168,9 @@ def test_agency_size_finishes_fast_and_exact() -> None:
             )
     trackers += [Tracker("hashtag", f"tag{k}", f"c{k % 30}") for k in range(40)]
     trackers += [
-        Tracker("account", f"brand{k}", f"c{k}", access="public", volume="high" if k < 1 else "normal")
+        Tracker(
+            "account", f"brand{k}", f"c{k}", access="public", volume="high" if k < 1 else "normal"
+        )
         for k in range(10)
     ]
     started = time.perf_counter()

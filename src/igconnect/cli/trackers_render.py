@@ -102,8 +102,8 @@ def render_listing(obj: CliContext, listing: TrackerListing) -> None:
         )
     if not listing.connections and not listing.unassigned and not listing.orphaned:
         obj.info(
-            "no trackers and no connections yet: run `igconnect login`, then `igconnect "
-            "trackers add @USERNAME`"
+            "no trackers and no connections yet: run `igconnect login`, then "
+            "`igconnect trackers add @USERNAME`"
         )
         return
     obj.out.print(table)

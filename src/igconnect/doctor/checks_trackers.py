@@ -61,8 +61,8 @@ def load(state: ConnectionState) -> Finding:
     capacity, keys = load.capacity, load.trackers
     if load.empty:
         return ok(
-            f"no trackers use this connection (add its accounts with `igconnect trackers add "
-            f"--all --connection {state.name}`, or remove the connection)",
+            "no trackers use this connection (add its accounts with "
+            f"`igconnect trackers add --all --connection {state.name}`, or remove the connection)",
             count=0,
             capacity=capacity,
         )
@@ -94,9 +94,10 @@ def load(state: ConnectionState) -> Finding:
     "trackers.high-volume",
     "High-volume trackers alone",
     scope=SCOPE_TRACKERS,
-    proves="each high-volume tracker has its connection to itself",
-    usual_fix="give each high-volume tracker a connection of its own (`igconnect trackers "
-    "rebalance --apply`)",
+    proves="each high-volume public account or hashtag has its connection's platform budget to "
+    "itself (a managed account spends its own)",
+    usual_fix="give each one a connection of its own: "
+    "`igconnect trackers rebalance --apply`",
 )
 def high_volume(state: ConnectionState) -> Finding:
     load = _load(state)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from igconnect.connections.store import ConnectionStore
 from igconnect.errors import ConflictError, ExitCode, IgconnectError, NotFoundError, UsageError
-from igconnect.trackers.access import Access, resolve_access, unreadable
+from igconnect.trackers.access import Access, resolve_access, similar_usernames, unreadable
 from igconnect.trackers.model import (
     ACCESS_MANAGED,
     KIND_ACCOUNT,
@@ -182,6 +182,16 @@ def add_trackers(
         w.tracker.access = w.access.access
         w.tracker.account_id = w.access.account_id
         w.item.access = w.access.access
+        if w.tracker.is_public:  # public, yet spelt like one the agency manages: say so
+            near = similar_usernames(runtime.state.db, w.tracker.target)
+            if near:
+                w.item.close_matches = near
+                w.item.warnings.append(
+                    f"{w.tracker.key} is tracked as a public account (no stories, no insights); "
+                    f"did you mean @{near[0]}, which a connection manages? if so: "
+                    f"`igconnect trackers remove {w.tracker.key} --yes`, then "
+                    f"`igconnect trackers add @{near[0]}`"
+                )
     _write(runtime, wanted, connection, strict=strict)
     return AddReport([w.item for w in wanted])
 

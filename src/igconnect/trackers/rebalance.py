@@ -526,8 +526,8 @@ def _unmet(
         lines.append(
             f"capacity: more than {limits.capacity} trackers share one token's platform budget "
             "(public accounts, hashtags) and no other Facebook connection has room; "
-            f"{MORE_CONNECTIONS}, or raise tracker_capacity (`igconnect config set "
-            "tracker_capacity N`)"
+            f"{MORE_CONNECTIONS}, or raise tracker_capacity: "
+            "`igconnect config set tracker_capacity N`"
         )
     if RULE_HIGH_VOLUME_SHARED in rules:
         lines.append(

@@ -88,8 +88,11 @@ class MemoryLookup:
 
 
 def close_matches(name: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
-    """The usernames most like `name` (a typo, a renamed account), best first."""
-    return difflib.get_close_matches(name.lower(), list(dict.fromkeys(candidates)), limit, 0.6)
+    """The usernames most like `name` (a typo, a renamed account), best first: one that begins
+    with the other (`acme_8` → `acme_8_old`) before the merely similar (`acme_7`)."""
+    name = name.lower()
+    near = difflib.get_close_matches(name, list(dict.fromkeys(candidates)), 10, 0.6)
+    return sorted(near, key=lambda c: not (c.startswith(name) or name.startswith(c)))[:limit]
 
 
 @dataclass

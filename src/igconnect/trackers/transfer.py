@@ -154,8 +154,14 @@ def import_csv(
                 store.remove(key)
                 result.removed.append(key)
         if problems:
+            problems.sort(key=_line_number)
             raise ImportRefused(source, problems)  # the transaction rolls back
     return result
+
+
+def _line_number(problem: str) -> int:
+    head = problem.split(":", 1)[0].removeprefix("line ")
+    return int(head) if head.isdigit() else 0
 
 
 def _access_of_new(runtime: Runtime, lines: list[_Line], problems: list[str]) -> dict[str, Access]:
@@ -167,6 +173,8 @@ def _access_of_new(runtime: Runtime, lines: list[_Line], problems: list[str]) ->
         tracker = line.tracker
         if tracker.kind != KIND_ACCOUNT or store.find(tracker.key) is not None:
             continue
+        if line.connection is not None and line.connection not in conns:
+            continue  # the line is bad for that already (see _apply)
         try:
             found = resolve_access(runtime, tracker, conns, prefer=line.connection)
         except IgconnectError as exc:
