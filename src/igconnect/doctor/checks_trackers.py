@@ -96,8 +96,7 @@ def load(state: ConnectionState) -> Finding:
     scope=SCOPE_TRACKERS,
     proves="each high-volume public account or hashtag has its connection's platform budget to "
     "itself (a managed account spends its own)",
-    usual_fix="give each one a connection of its own: "
-    "`igconnect trackers rebalance --apply`",
+    usual_fix="give each one a connection of its own: `igconnect trackers rebalance --apply`",
 )
 def high_volume(state: ConnectionState) -> Finding:
     load = _load(state)

@@ -347,8 +347,14 @@ class _Problem:
 
     def solve(self) -> tuple[dict[str, str | None], bool, int]:
         m = len(self.names)
+
         def signature(t: Tracker) -> tuple[Any, ...]:
-            return (len(self.eligible[t.key]), tuple(self.eligible[t.key]), t.kind, t.connection or "")
+            return (
+                len(self.eligible[t.key]),
+                tuple(self.eligible[t.key]),
+                t.kind,
+                t.connection or "",
+            )
 
         high = sorted(self.high, key=lambda t: (signature(t), t.key))
         # Interchangeable HV trackers (same signature) may be placed in any order at the same
