@@ -182,12 +182,10 @@ def list_command(
 
     obj = cli_context.get(ctx)
     listing = list_trackers(obj.runtime)
-    if obj.wants_json(json_output):
-        obj.emit_json(listing.to_dict())
-        return
+    from igconnect.cli.output import render
     from igconnect.cli.trackers_render import render_listing
 
-    render_listing(obj, listing)
+    render(obj, listing, render_listing, json_flag=json_output)
 
 
 @trackers_app.command("rebalance")
@@ -219,12 +217,10 @@ def rebalance_command(
             command="igconnect trackers rebalance --apply",
         ):
             result = rebalance(obj.runtime, apply=True)
-    if obj.wants_json(json_output):
-        obj.emit_json({**result.proposal.to_dict(), "applied": result.applied})
-        return
+    from igconnect.cli.output import render
     from igconnect.cli.trackers_render import render_rebalance
 
-    render_rebalance(obj, result)
+    render(obj, result, render_rebalance, json_flag=json_output)
 
 
 @trackers_app.command("classify")
@@ -310,17 +306,7 @@ def import_command(
             obj.err.print(f"  {problem}", markup=False, highlight=False)
         raise
     if obj.wants_json(json_output):
-        obj.emit_json(
-            {
-                "applied": result.applied,
-                "added": result.added,
-                "updated": result.updated,
-                "removed": result.removed,
-                "unchanged": result.unchanged,
-                "unassigned": result.unassigned,
-                "warnings": result.warnings,
-            }
-        )
+        obj.emit_json(result.to_json())
         return
     _warn_all(obj, result.warnings)
     counts = (

@@ -102,7 +102,8 @@ def high_volume(state: ConnectionState) -> Finding:
     load = _load(state)
     heavy = load.high_volume
     if load.high_volume_shared:
-        others = [k for k in load.trackers if k not in heavy]
+        shared = [t.key for t in _trackers(state) if t.shares_budget]
+        others = [k for k in shared if k not in heavy]
         return warning(
             f"high-volume {', '.join(heavy)} shares the connection with {', '.join(others)}",
             [

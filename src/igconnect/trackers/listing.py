@@ -78,6 +78,9 @@ class TrackerListing:
     orphaned: dict[str, list[Tracker]]  # name of a removed connection -> its trackers
     violations: list[Violation]
 
+    def to_json(self) -> dict[str, Any]:
+        return self.to_dict()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "capacity": self.capacity,

@@ -419,6 +419,9 @@ class RebalanceResult:
     proposal: Proposal
     applied: bool
 
+    def to_json(self) -> dict[str, Any]:
+        return {**self.proposal.to_dict(), "applied": self.applied}
+
 
 def rebalance(runtime: Runtime, apply: bool = False) -> RebalanceResult:
     limits = limits_from(runtime.settings)

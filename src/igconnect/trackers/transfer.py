@@ -16,7 +16,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from igconnect.errors import IgconnectError, NotFoundError, UsageError
 from igconnect.trackers.access import Access, resolve_access, unreadable
@@ -60,6 +60,17 @@ class ImportResult:
     )  # added with no connection that can carry it
     warnings: list[str] = field(default_factory=list)
     applied: bool = True  # False for a dry run
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "applied": self.applied,
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "unassigned": self.unassigned,
+            "warnings": self.warnings,
+        }
 
 
 def export_rows(runtime: Runtime) -> Iterator[list[str]]:
