@@ -156,3 +156,18 @@ def test_import_goes_through_the_same_checks(
     assert cli("trackers", "import", str(file)).exit_code == 0
     trackers = stored.trackers()
     assert (trackers["@acme_1"].access, trackers["@nike"].access) == ("managed", "public")
+
+
+def test_a_public_account_fails_over_to_another_facebook_connection(
+    sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any, tmp_path: Path
+) -> None:
+    sb = sandbox_env(accounts=2)
+    assert cli("login", "--name", "ada").exit_code == 0
+    token = sb.issue_system_user_token(pages=["acme_2"], name="Agency Bot")
+    assert cli("login", "--system-user", "--name", "bot", input=token).exit_code == 0
+    assert cli("trackers", "add", "@nike", "--connection", "ada").exit_code == 0
+    assert cli("trackers", "add", "@acme_1").exit_code == 0  # only ada reaches it
+    sb.set_scenario("password-changed")  # ada's person changed their password; bot's token lives
+    for _ in range(2):  # the first run finds ada broken, the next moves what it can
+        cli("export", "stories", "--out", str(tmp_path / "stories.csv"))
+    assert assigned() == {"@acme_1": "ada", "@nike": "bot"}

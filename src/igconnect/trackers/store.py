@@ -66,6 +66,7 @@ class FailedOver:
     connection_id: str | None
     home_id: str
     moved_at: datetime | None
+    access: str | None = None
 
 
 @dataclass
@@ -235,7 +236,7 @@ class TrackerStore:
     def failed_over(self) -> list[FailedOver]:
         """Trackers a failover moved off their connection, which have not been moved since."""
         rows = self.db.execute(
-            "SELECT key, target, account_id, connection_id, failover_from, failover_at "
+            "SELECT key, target, account_id, connection_id, failover_from, failover_at, access "
             "FROM trackers WHERE failover_from IS NOT NULL ORDER BY key"
         )
         return [
@@ -246,6 +247,7 @@ class TrackerStore:
                 r["connection_id"],
                 r["failover_from"],
                 parse_iso(r["failover_at"]),
+                r["access"],
             )
             for r in rows
         ]
