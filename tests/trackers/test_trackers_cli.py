@@ -183,3 +183,18 @@ def test_rebalance_proposes_then_applies(cli, save_connections) -> None:  # type
     assert stored() == {"#h": "b", "#p": "a", "#q": "a"}
     again = cli("trackers", "rebalance")
     assert "no moves" in again.stderr
+
+
+def test_repeated_warnings_are_one_line_with_a_count(cli, save_connections) -> None:  # type: ignore[no-untyped-def]
+    save_connections(conn("acme", ["acme_1"], provider="instagram"))
+    names = [f"@gone_{i}" for i in range(7)]
+    added = cli("trackers", "add", *names, "--pending")
+    assert added.exit_code == 0, added.output
+    assert "7 tracker(s): 7 pending" in added.stderr
+    assert added.stderr.count("kept pending") == 1  # seven alike, said once with a count
+    listed = cli("trackers", "list")
+    pending = [line for line in listed.stderr.splitlines() if "is pending" in line]
+    assert len(pending) == 1, listed.stderr
+    assert (
+        "(and 6 more like it: @gone_1, @gone_2, @gone_3, @gone_4, @gone_5 and 1 more)" in pending[0]
+    )

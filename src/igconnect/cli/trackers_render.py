@@ -194,7 +194,9 @@ def render_add(obj: CliContext, report: AddReport) -> None:
                 highlight=False,
             )
         elif item.outcome == PENDING or (item.outcome == ADDED and item.connection is None):
-            obj.warn(f"{item.tracker}: {item.reason}" + (f" — {item.hint}" if item.hint else ""))
+            warnings.append(
+                f"{item.tracker}: {item.reason}" + (f" — {item.hint}" if item.hint else "")
+            )
         elif item.outcome == ADDED and verbose:
             how = f" ({item.access})" if item.access else ""
             obj.success(f"tracking {item.tracker}{how} on '{item.connection}': {item.reason}")
