@@ -16,6 +16,15 @@ class Paths:
     data_dir: Path  # state store, archive, file token store
     state_dir: Path  # logs, locks, usage seen
 
+    exit_code = 0  # `config path` shows them as its result
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "config_file": str(self.config_file),
+            "data_dir": str(self.data_dir),
+            "state_dir": str(self.state_dir),
+        }
+
     @property
     def config_file(self) -> Path:
         return self.config_dir / CONFIG_FILE_NAME

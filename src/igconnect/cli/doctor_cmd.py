@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.output import render
 
 if TYPE_CHECKING:
     from igconnect.doctor.model import CheckResult
@@ -66,37 +67,24 @@ def doctor_command(
 
     username = account.lstrip("@") if account else None
     report = run_doctor(obj.runtime, connection=connection, account=username, check=check)
-    if obj.wants_json(json_output):
-        obj.emit_json(report.to_dict())
-    else:
+
+    def text(obj: cli_context.CliContext, report: DoctorReport) -> None:
         render_report(obj, report, verbose=verbose or obj.verbose > 0)
-    obj.flush_warnings()
-    code = int(report.exit_code)
-    if code:
-        raise typer.Exit(code)
+
+    render(obj, report, text, json_flag=json_output)
 
 
 def _print_check_list(obj: cli_context.CliContext, json_output: bool) -> None:
+    from igconnect.doctor.model import CheckCatalogue
     from igconnect.doctor.runner import CHECKS
 
-    rows = [
-        {
-            "id": spec.id,
-            "title": spec.title,
-            "scope": spec.scope,
-            "providers": list(spec.providers),
-            "depends": list(spec.depends),
-            "proves": spec.proves,
-            "fix": spec.usual_fix,
-        }
-        for spec in CHECKS.values()
-    ]
-    if obj.wants_json(json_output):
-        obj.emit_json({"schema": 1, "checks": rows})
-        return
-    width = max(len(r["id"]) for r in rows)
-    for row in rows:
-        obj.out.print(f"{row['id']:<{width}}  {row['title']}")
+    render(obj, CheckCatalogue(list(CHECKS.values())), _check_list_text, json_flag=json_output)
+
+
+def _check_list_text(obj: cli_context.CliContext, catalogue: Any) -> None:
+    width = max(len(spec.id) for spec in catalogue.specs)
+    for spec in catalogue.specs:
+        obj.out.print(f"{spec.id:<{width}}  {spec.title}")
 
 
 def _line(result: CheckResult, indent: str, verbose: bool) -> list[tuple[str, str]]:

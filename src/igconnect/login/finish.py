@@ -245,13 +245,22 @@ def _still_works(runtime: Runtime, connection: Connection) -> bool:
     return True
 
 
-def already_connected(owner: Connection, identity: Identity) -> ConflictError:
-    return ConflictError(
-        f"{identity.name} ({identity.user_id}) is already connected as '{owner.name}'",
-        hint=f"renew it with `{reconnect_command(owner)}`; to connect another "
-        "person, log out of Facebook/Instagram in the browser or use a private window, then log "
-        "in again",
-    )
+class AlreadyConnected(ConflictError):
+    """The person who logged in is already a connection: the login page says so by this class,
+    not by reading the message."""
+
+    def __init__(self, owner: Connection, identity: Identity) -> None:
+        super().__init__(
+            f"{identity.name} ({identity.user_id}) is already connected as '{owner.name}'",
+            hint=f"renew it with `{reconnect_command(owner)}`; to connect another "
+            "person, log out of Facebook/Instagram in the browser or use a private window, then "
+            "log in again",
+        )
+        self.connection = owner.name
+
+
+def already_connected(owner: Connection, identity: Identity) -> AlreadyConnected:
+    return AlreadyConnected(owner, identity)
 
 
 def name_clash(name: str) -> ConflictError:
