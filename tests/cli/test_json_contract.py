@@ -32,7 +32,7 @@ from igconnect.sandbox.consent import follow_consent
 from igconnect.sandbox.world import BOB_ID
 
 # Maps whose keys are data (names, check-specific details), not part of the contract.
-FREE_MAPS = ("details", "environment", "orphaned", "granular_scopes", "assignment")
+FREE_MAPS = ("details", "environment", "granular_scopes", "assignment")
 
 
 def key_paths(value: Any, prefix: str = "") -> set[str]:

@@ -17,10 +17,6 @@ from typing import Any
 
 import pytest
 from rich.console import Console
-
-from igconnect.cli.context import PIPE_WIDTH, output_width
-from igconnect.cli.tables import table
-from igconnect.sandbox import Sandbox
 from tests.e2e.conftest import browser  # noqa: F401 (fixture)
 from tests.login.conftest import (  # noqa: F401 (fixtures)
     FakeBrowser,
@@ -28,6 +24,10 @@ from tests.login.conftest import (  # noqa: F401 (fixtures)
     make_sandbox,
     sandbox_env,
 )
+
+from igconnect.cli.context import PIPE_WIDTH, output_width
+from igconnect.cli.tables import table
+from igconnect.sandbox import Sandbox
 
 LONG = "acme-agency-of-northern-europe"
 
@@ -74,7 +74,9 @@ def test_output_width(environ: dict[str, str], terminal: int | None, width: int)
 
 def test_ids_end_in_an_ellipsis_and_messages_fold() -> None:
     made = table(("id", "id"), ("message", "text"))
-    message = "Meta answered with code 190: the session was invalidated because the password changed"
+    message = (
+        "Meta answered with code 190: the session was invalidated because the password changed"
+    )
     made.add_row("inv_0123456789abcdef0123456789", message)
     console = Console(width=40, file=open(os.devnull, "w"), record=True)  # noqa: SIM115
     console.print(made)
