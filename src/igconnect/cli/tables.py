@@ -5,7 +5,9 @@ messages and lists fold onto more lines (nothing in them is lost); numbers stay 
 rich alone narrows only the columns that may wrap, and the widest first: the one column that says
 what is wrong folded to a sliver while an empty one kept its room, and a row of ids stayed wider
 than the terminal. So the room is shared here: every column first gets a floor (its whole width
-when narrow, else 12 or 8 columns, never less than its header), then what is left goes to the columns in proportion to what they still lack.
+when narrow, else 12, 10, 8 or 6 columns, never less than a word of its header), then what is left
+goes to the columns in proportion to what they still lack. When not even that fits, the cells lose
+their padding.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from rich.cells import cell_len
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -28,7 +31,7 @@ _KINDS: dict[str, dict[str, Any]] = {
 }
 # The narrowest an id or text column is made while another is wider: the first of these that lets
 # every column keep its floor (at the last, the width of its header).
-FLOORS = (12, 8, 0)
+FLOORS = (12, 10, 8, 6, 0)
 _PADDING = 2  # one space each side of every cell (rich's default)
 
 
@@ -40,37 +43,47 @@ class FittingTable(Table):
         self.kinds = kinds
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        for column, width in zip(self.columns, self._widths(options.max_width), strict=True):
+        self.padding = (0, 1)
+        widths = self._widths(options.max_width, padding=_PADDING)
+        if widths is None:  # too many columns for the room: the cells touch the borders
+            self.padding = (0, 0)
+            widths = self._widths(options.max_width, padding=0) or [None] * len(self.columns)
+        for column, width in zip(self.columns, widths, strict=True):
             column.width = width
         # the title wraps like a message, even when the console prints with soft wrap
         return super().__rich_console__(console, options.update(no_wrap=False, overflow="fold"))
 
-    def _widths(self, room: int) -> list[int | None]:
-        """The width of each column's content (None: as rich measures it, when all fits)."""
-        natural = [
-            max(_longest(c.header), *(_longest(cell) for cell in c.cells)) for c in self.columns
-        ]
+    def _widths(self, room: int, *, padding: int) -> list[int | None] | None:
+        """The width of each column's content (each None: as rich measures it, when all fits);
+        None when not even the floors fit."""
+        cells = [list(c.cells) for c in self.columns]
+        content = [max((_longest(cell) for cell in column), default=0) for column in cells]
+        natural = [max(_longest(c.header), n) for c, n in zip(self.columns, content, strict=True)]
         borders = len(self.columns) + 1 if self.box else 0
-        room -= borders + _PADDING * len(self.columns)
+        room -= borders + padding * len(self.columns)
         if sum(natural) <= room:
             return [None] * len(natural)
-        headers = [_longest(c.header) for c in self.columns]
-        # a text column would rather not break a word (a date, a name) than get more room
+        # a header may wrap between its words; a text column would rather not break a word (a
+        # date, a name) than give room to another
+        headers = [_longest_word(c.header) for c in self.columns]
         words = [
-            max((_longest_word(cell) for cell in c.cells), default=0) if k == "text" else 0
-            for c, k in zip(self.columns, self.kinds, strict=True)
+            max((_longest_word(cell) for cell in column), default=0) if kind == "text" else 0
+            for column, kind in zip(cells, self.kinds, strict=True)
         ]
         for least in FLOORS:
             floors = [
-                n if k == "number" else min(n, max(least, h, min(w, least + 8) if least else 0))
-                for n, k, h, w in zip(natural, self.kinds, headers, words, strict=True)
+                max(n, h)
+                if k == "number"
+                else min(full, max(least, h, min(w, least + 8) if least else 0))
+                for n, full, k, h, w in zip(
+                    content, natural, self.kinds, headers, words, strict=True
+                )
             ]
             if sum(floors) <= room:
-                break
-        spare = max(0, room - sum(floors))
-        wants = [n - f for n, f in zip(natural, floors, strict=True)]
-        shares = _share(spare, wants)
-        return [f + s for f, s in zip(floors, shares, strict=True)]
+                spare = room - sum(floors)
+                wants = [n - f for n, f in zip(natural, floors, strict=True)]
+                return [f + s for f, s in zip(floors, _share(spare, wants), strict=True)]
+        return None
 
 
 def _longest(cell: Any) -> int:
@@ -102,5 +115,6 @@ def table(*columns: tuple[str, Kind], title: str | None = None) -> FittingTable:
     """A table of (header, kind) columns, its title on the left."""
     made = FittingTable([kind for _header, kind in columns], title=title, title_justify="left")
     for header, kind in columns:
-        made.add_column(header, **_KINDS[kind])
+        # a header wraps between its words in any kind of column ("token / days")
+        made.add_column(Text(header, no_wrap=False, overflow="fold"), **_KINDS[kind])
     return made
