@@ -102,6 +102,9 @@ def test_declined_permission_is_reported(sandbox_env: Callable[..., Sandbox]) ->
     browser.wait()
     assert "instagram_manage_insights" in result.connection.scopes_declined
     assert "permission instagram_manage_insights was declined" in result.missing
+    # said once, with its fix, not again among the other things missing
+    assert result.missing_permissions == ["instagram_manage_insights"]
+    assert not any("instagram_manage_insights" in m for m in result.missing_besides_permissions)
     assert "igconnect doctor acme" in browser.final_pages[0].text
     # A reconnect asks again for what was declined.
     again = FakeBrowser()

@@ -176,9 +176,8 @@ def _login_text(obj: cli_context.CliContext, result: Any) -> None:
         )
     else:
         obj.success(f"Connection '{connection.name}' {verb} ({details}")
-    for line in result.missing:
-        if not any(p in line for p in result.missing_permissions):
-            obj.warn(f"{line}: run `igconnect doctor {connection.name}`")
+    for line in result.missing_besides_permissions:
+        obj.warn(f"{line}: run `igconnect doctor {connection.name}`")
 
 
 def _invite_text(obj: cli_context.CliContext, made: Any) -> None:
