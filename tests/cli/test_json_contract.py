@@ -314,12 +314,15 @@ def all_commands() -> dict[str, bool]:
     found: dict[str, bool] = {}
 
     def walk(command: Any, path: list[str]) -> None:
+        has_json = any("--json" in getattr(p, "opts", ()) for p in command.params)
         subcommands = getattr(command, "commands", None)  # a group
-        if subcommands is not None:
-            for name, sub in subcommands.items():
-                walk(sub, [*path, name])
-        else:
-            found[" ".join(path)] = any("--json" in getattr(p, "opts", ()) for p in command.params)
+        if subcommands is None:
+            found[" ".join(path)] = has_json
+            return
+        if path and has_json:  # a group that runs on its own (not the root's global --json)
+            found[" ".join(path)] = True
+        for name, sub in subcommands.items():
+            walk(sub, [*path, name])
 
     walk(typer.main.get_command(app), [])
     return found
