@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from igconnect.errors import ExitCode
+
 APP_NAME = "igconnect"
 CONFIG_FILE_NAME = "config.toml"
 
@@ -16,7 +18,7 @@ class Paths:
     data_dir: Path  # state store, archive, file token store
     state_dir: Path  # logs, locks, usage seen
 
-    exit_code = 0  # `config path` shows them as its result
+    exit_code = ExitCode.OK  # `config path` shows them as its result
 
     def to_json(self) -> dict[str, str]:
         return {

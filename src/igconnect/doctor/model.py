@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from igconnect.errors import ExitCode
+
 OK = "ok"
 WARNING = "warning"
 FAILURE = "failure"
@@ -139,7 +141,7 @@ class CheckCatalogue:
 
     specs: list[CheckSpec]
 
-    exit_code = 0
+    exit_code = ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
         rows = [

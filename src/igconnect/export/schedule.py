@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from igconnect.errors import ConfigError, IgconnectError, UsageError
+from igconnect.errors import ConfigError, ExitCode, IgconnectError, UsageError
 
 if TYPE_CHECKING:
     from igconnect.runtime import Runtime
@@ -33,7 +33,7 @@ class Schedule:
     environment: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
-    exit_code = 0  # `schedule show` shows it as its result
+    exit_code = ExitCode.OK  # `schedule show` shows it as its result
 
     def to_json(self) -> dict[str, Any]:
         return {
