@@ -82,8 +82,7 @@ def render_listing(obj: CliContext, listing: TrackerListing) -> None:
         )
         return
     obj.out.print(shown)
-    for violation in listing.violations:
-        obj.warn(f"{violation.message} — {violation.fix}")
+    obj.warn_all(f"{v.message} — {v.fix}" for v in listing.violations)
 
 
 def render_rebalance(obj: CliContext, result: RebalanceResult) -> None:
@@ -101,8 +100,7 @@ def render_rebalance(obj: CliContext, result: RebalanceResult) -> None:
         obj.info("the proposed assignment follows every rule")
     else:
         obj.warn("no assignment follows every rule; this is the closest one:")
-        for line in proposal.unmet:
-            obj.warn(line)
+        obj.warn_all(proposal.unmet)
         for violation in proposal.after:
             obj.detail(f"{violation.rule}: {violation.message}")
     if not proposal.optimal:
