@@ -391,3 +391,13 @@ def test_every_command_keeps_its_json_keys(day: Callable[[str, tuple[str, ...]],
                 f"{label}: new {sorted(keys - pinned)}, gone {sorted(pinned - keys)}"
             )
     assert differences == []
+
+
+@pytest.mark.parametrize("args", [("config", "path"), ("config", "show"), ("schedule", "show")])
+def test_the_global_json_flag_prints_what_the_commands_own_prints(
+    cli: Any, args: tuple[str, ...]
+) -> None:
+    before = cli("--json", *args)
+    after = cli(*args, "--json")
+    assert before.exit_code == after.exit_code == 0, before.stderr + after.stderr
+    assert json.loads(before.stdout) == json.loads(after.stdout)
