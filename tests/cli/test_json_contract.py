@@ -77,6 +77,13 @@ PINNED: dict[str, set[str]] = {
         "replaced_user", "secret_store", "status", "token_days_left", "token_expires_at",
         "trackers", "user_id", "user_name"
     },
+    "login --system-user": {
+        "accounts", "accounts[]", "broken_reason", "checked_at", "data_access_days_left",
+        "data_access_expires_at", "exit_code", "kind", "missing", "missing[]",
+        "missing_permissions", "missing_permissions[]", "name", "origin", "provider", "reconnected",
+        "replaced_user", "secret_store", "status", "token_days_left", "token_expires_at",
+        "trackers", "user_id", "user_name"
+    },
     "login --invite": {
         "connection", "created_at", "expires_at", "id", "name", "provider", "reconnect",
         "redirect_uri", "status", "url", "used_at"
@@ -187,6 +194,22 @@ PINNED: dict[str, set[str]] = {
         "log_file", "missed_final_reads", "moved_trackers", "moved_trackers[]", "output",
         "requests", "round_trips", "rows", "seconds", "warnings", "warnings[]"
     },
+    "export stories (a connection broke)": {
+        "accounts", "accounts[]", "accounts[].account_id", "accounts[].connection",
+        "accounts[].reason", "accounts[].requests", "accounts[].state", "accounts[].stories",
+        "accounts[].username", "broken_connections", "broken_connections[]", "exit_code", "format",
+        "log_file", "missed_final_reads", "moved_trackers", "moved_trackers[]", "output",
+        "requests", "round_trips", "rows", "seconds", "warnings", "warnings[]"
+    },
+    "export stories (failover)": {
+        "accounts", "accounts[]", "accounts[].account_id", "accounts[].connection",
+        "accounts[].reason", "accounts[].requests", "accounts[].state", "accounts[].stories",
+        "accounts[].username", "broken_connections", "broken_connections[]", "exit_code", "format",
+        "log_file", "missed_final_reads", "moved_trackers", "moved_trackers[]",
+        "moved_trackers[].direction", "moved_trackers[].from", "moved_trackers[].reason",
+        "moved_trackers[].to", "moved_trackers[].tracker", "output", "requests", "round_trips",
+        "rows", "seconds", "warnings", "warnings[]"
+    },
     "trackers list (usage seen)": {
         "capacity", "connections", "connections[]", "connections[].broken_reason",
         "connections[].capacity", "connections[].collects", "connections[].count",
@@ -265,10 +288,11 @@ PINNED: dict[str, set[str]] = {
 # fmt: on
 
 # (label, command path, args after it). The order is the day's order: each row may rely on the
-# rows before it. {out}, {backup}, {address}, {app_id} are filled in as the day goes.
+# rows before it. {out}, {address}, {app_id} are filled in as the day goes.
 ROWS: list[tuple[str, str, tuple[str, ...]]] = [
     ("app show", "app show", ()),
     ("login", "login", ("--name", "acme")),
+    ("login --system-user", "login", ("--system-user", "--name", "agency-bot")),
     ("login --invite", "login", ("--invite", "--name", "bobs")),
     ("login --complete", "login", ("--complete", "{address}")),
     ("connections list", "connections list", ()),
@@ -284,6 +308,10 @@ ROWS: list[tuple[str, str, tuple[str, ...]]] = [
     ("trackers classify", "trackers classify", ("@acme_1",)),
     ("trackers import", "trackers import", ("{out}/trackers.csv", "--dry-run")),
     ("export stories", "export stories", ("--out", "{out}/stories.csv")),
+    # every person's token dies (a password change): the run says which connections broke, and
+    # the next one moves their trackers onto the system user that reaches the same accounts
+    ("export stories (a connection broke)", "export stories", ("--out", "{out}/stories.csv")),
+    ("export stories (failover)", "export stories", ("--out", "{out}/stories.csv")),
     ("trackers list (usage seen)", "trackers list", ()),
     ("report", "report", ("--out", "{out}/report.html")),
     ("archive check", "archive check", ()),
@@ -343,7 +371,7 @@ def test_every_command_with_json_is_in_the_table() -> None:
 @pytest.fixture
 def day(
     sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, secret_service: Any, tmp_path: Path
-) -> Iterator[Callable[[str, tuple[str, ...]], Any]]:
+) -> Iterator[Callable[[str, str, tuple[str, ...]], Any]]:
     """Runs a row of the day in-process, with the values found so far filled in."""
     from typer.testing import CliRunner
 
@@ -355,7 +383,12 @@ def day(
     found: dict[str, str] = {"out": str(out), "app_id": sb.env()["IGCONNECT_APP_ID"]}
     runner = CliRunner()
 
-    def run(path: str, args: tuple[str, ...]) -> Any:
+    def run(label: str, path: str, args: tuple[str, ...]) -> Any:
+        stdin = None
+        if label == "login --system-user":
+            stdin = sb.issue_system_user_token() + "\n"
+        if label == "export stories (a connection broke)":
+            sb.set_scenario("password-changed")
         if path == "login" and args[0] == "--complete":
             sb.set_session_user(BOB_ID)  # the client, on their own device
             found["address"] = follow_consent(found.pop("invite_url"))
@@ -363,7 +396,8 @@ def day(
             exported = runner.invoke(app, ["trackers", "export", str(out / "trackers.csv")])
             assert exported.exit_code == 0, exported.stderr
         filled = [a.format(**found) for a in args]
-        stdin = APP_SECRET + "\n" if path == "app set" else None
+        if path == "app set":
+            stdin = APP_SECRET + "\n"
         result = runner.invoke(app, [*path.split(), *filled, "--json"], input=stdin)
         if path == "login" and args[0] == "--invite":
             found["invite_url"] = json.loads(result.stdout)["url"]
@@ -374,16 +408,19 @@ def day(
 
 @pytest.mark.keyring
 @pytest.mark.slow
-def test_every_command_keeps_its_json_keys(day: Callable[[str, tuple[str, ...]], Any]) -> None:
+def test_every_command_keeps_its_json_keys(day: Callable[..., Any]) -> None:
     differences = []
     for label, path, args in ROWS:
-        result = day(path, args)
+        result = day(label, path, args)
         assert result.exit_code not in (1, 2), f"{label}: {result.stderr}"
         try:
             printed = json.loads(result.stdout)
         except ValueError:
             pytest.fail(f"{label} printed no JSON on stdout: {result.stdout!r} {result.stderr}")
         assert isinstance(printed, dict), f"{label}: the top level is an object"
+        said = printed.get("exit_code", printed.get("summary", {}).get("exit_code"))
+        if said is not None:  # the result carries the exit code the command ends with
+            assert said == result.exit_code, label
         keys = key_paths(printed)
         pinned = PINNED[label]
         if keys != pinned:
