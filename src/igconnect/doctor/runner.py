@@ -19,6 +19,7 @@ from igconnect.doctor import (
     checks_export,
     checks_trackers,
 )
+from igconnect.doctor.accept import apply_rules
 from igconnect.doctor.model import (
     BLOCKING,
     CHECKS,
@@ -328,4 +329,5 @@ def run_doctor(
         return report
     for chosen in _select_connections(runtime, connection, account):
         report.connections.append(_check_connection(runner, env, env_results, chosen, account))
+    apply_rules(report, runtime.settings.get("doctor_accept"))
     return report
