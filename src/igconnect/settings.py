@@ -50,7 +50,9 @@ class Setting:
         """Turn text from the command line or the environment into a value of this setting."""
         raw = raw.strip()
         if self.kind == "list":  # comma-separated on the command line and in the environment
-            return self.check([part.strip() for part in raw.split(",") if part.strip()], origin=origin)
+            return self.check(
+                [part.strip() for part in raw.split(",") if part.strip()], origin=origin
+            )
         if self.kind == "bool":
             lowered = raw.lower()
             if lowered in ("1", "true", "yes", "on"):

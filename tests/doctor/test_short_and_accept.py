@@ -25,8 +25,10 @@ def test_default_shows_only_problems_and_a_line_per_connection(sandbox: Any, cli
     head = next(line for line in lines if line.startswith("Connection acme "))
     assert head.startswith("Connection acme (Facebook Login, Ada Agency): 1 problem, ")
     assert "skipped" in head
-    assert any(line.startswith("Connection solo (Instagram Login") and "checks ok" in line
-               for line in lines)
+    assert any(
+        line.startswith("Connection solo (Instagram Login") and "checks ok" in line
+        for line in lines
+    )
     assert "✗ Professional Instagram account linked: Page 'Acme Client 2'" in short.stdout
     assert ". Run: igconnect login --reconnect acme" in short.stdout
     assert "@acme_1" not in short.stdout  # a healthy account has no block
