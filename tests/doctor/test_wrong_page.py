@@ -44,7 +44,7 @@ def test_wrong_page_recorded_by_another_connection(sandbox: Any, cli: Any) -> No
     connect(sb, "old")  # recorded @acme_2 on Page 'Acme Client 2' while all was well
     sb.set_scenario("wrong-page", "acme_2")
     connect(sb, "ada")  # a login afterwards sees the Page linked to @acme_2_old
-    result, found = _linked(cli, "ada", "--account", "acme_2")
+    _result, found = _linked(cli, "ada", "--account", "acme_2")
     assert found["evidence"] == (
         "Instagram account @acme_2 is not linked to any Page this login can see: Page 'Acme "
         "Client 2' (where connection 'old' found it) is linked to @acme_2_old"
@@ -54,7 +54,7 @@ def test_wrong_page_recorded_by_another_connection(sandbox: Any, cli: Any) -> No
 def test_unknown_account_has_no_placeholder(sandbox: Any, cli: Any) -> None:
     sb = sandbox()
     connect(sb)
-    result, found = _linked(cli, "acme", "--account", "nobody_here")
+    _result, found = _linked(cli, "acme", "--account", "nobody_here")
     assert found["status"] == "failure"
     assert "business discovery finds no professional account @nobody_here" in found["evidence"]
     blob = json.dumps(found)
