@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
 def doctor_command(
     ctx: typer.Context,
     connection: str | None = typer.Argument(
-        None, metavar="[CONNECTION]", help="Check only this connection (default: all of them)."
+        None, help="Check only this connection (default: all of them)."
     ),
     account: str | None = typer.Option(
         None,
