@@ -246,6 +246,7 @@ def _register_commands() -> None:
     from igconnect.cli import (
         app_cmd,
         archive_cmd,
+        completion_cmd,
         config_cmd,
         connections_cmd,
         demo_cmd,
@@ -271,6 +272,7 @@ def _register_commands() -> None:
         app_cmd,
         config_cmd,
         sandbox_cmd,
+        completion_cmd,
     ):
         register = getattr(module, "register", None)
         if register is not None:
@@ -284,6 +286,9 @@ _register_commands()
 
 def main() -> None:
     """Console-script entry point."""
+    from igconnect.cli.completion_cmd import prepare_if_completing
+
+    prepare_if_completing()
     try:
         app()
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`) during --help
