@@ -324,7 +324,7 @@ SETTINGS: dict[str, Setting] = {
             [],
             "doctor findings accepted as known and permanent: `CHECK-ID` or `CHECK-ID:SUBJECT` "
             "(a connection, @account, Page name or id); shown as accepted, they do not fail the "
-            "exit code (`igconnect doctor --accept`/`--unaccept` edit it)",
+            "exit code; `igconnect doctor --accept RULE` and `--unaccept RULE` edit it",
         ),
         Setting("report_title", "str", "Instagram story report", "title of `igconnect report`"),
         Setting(

@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 
 def completion_command(
-    shell: str = typer.Argument(..., metavar="bash|zsh|fish|powershell", help="Your shell."),
+    shell: str = typer.Argument(..., metavar="SHELL", help="bash, zsh, fish or powershell."),
 ) -> None:
     """Print the shell completion script of igconnect; install it where your shell looks.
 
