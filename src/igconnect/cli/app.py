@@ -72,7 +72,7 @@ def _tidy_metavars(command: Any) -> None:
             elif not param.required and param.metavar.startswith("["):
                 param.metavar = param.metavar.strip("[]")  # typer adds the brackets itself
             # typer shows an argument's Python type beside its name; the name says it all
-            param.display_type_rich = lambda ctx: None
+            param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
     command.help = _literal(unwrap_help(command.help))
     make_help_option = command.get_help_option
 
