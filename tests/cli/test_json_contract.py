@@ -245,6 +245,7 @@ PINNED: dict[str, set[str]] = {
         "check", "connections", "connections[]", "connections[].accounts",
         "connections[].accounts[]", "connections[].accounts[].account_id",
         "connections[].accounts[].checks", "connections[].accounts[].checks[]",
+        "connections[].accounts[].checks[].accept_as", "connections[].accounts[].checks[].accepted",
         "connections[].accounts[].checks[].command", "connections[].accounts[].checks[].details",
         "connections[].accounts[].checks[].details{}", "connections[].accounts[].checks[].evidence",
         "connections[].accounts[].checks[].fix", "connections[].accounts[].checks[].fix[]",
@@ -252,23 +253,31 @@ PINNED: dict[str, set[str]] = {
         "connections[].accounts[].checks[].title", "connections[].accounts[].label",
         "connections[].accounts[].page_id", "connections[].accounts[].page_name",
         "connections[].accounts[].username", "connections[].checks", "connections[].checks[]",
+        "connections[].checks[].accept_as", "connections[].checks[].accepted",
         "connections[].checks[].command", "connections[].checks[].details",
         "connections[].checks[].details{}", "connections[].checks[].evidence",
         "connections[].checks[].fix", "connections[].checks[].fix[]", "connections[].checks[].id",
         "connections[].checks[].status", "connections[].checks[].title", "connections[].name",
         "connections[].provider", "connections[].status", "connections[].user_name", "environment",
-        "environment[]", "environment[].command", "environment[].details",
-        "environment[].details{}", "environment[].evidence", "environment[].fix",
-        "environment[].fix[]", "environment[].id", "environment[].status", "environment[].title",
-        "generated_at", "schema", "summary", "summary.connections",
-        "summary.connections_with_problems", "summary.could_not_check", "summary.crashed",
-        "summary.exit_code", "summary.failure", "summary.ok", "summary.problems", "summary.skipped",
-        "summary.text", "summary.warning", "summary.warnings"
+        "environment[]", "environment[].accept_as", "environment[].accepted",
+        "environment[].command", "environment[].details", "environment[].details{}",
+        "environment[].evidence", "environment[].fix", "environment[].fix[]", "environment[].id",
+        "environment[].status", "environment[].title", "generated_at", "schema", "summary",
+        "summary.accepted", "summary.connections", "summary.connections_with_problems",
+        "summary.could_not_check", "summary.crashed", "summary.exit_code", "summary.failure",
+        "summary.ok", "summary.problems", "summary.skipped", "summary.text", "summary.warning",
+        "summary.warnings"
     },
     "doctor --list-checks": {
         "checks", "checks[]", "checks[].depends", "checks[].depends[]", "checks[].fix",
         "checks[].id", "checks[].proves", "checks[].providers", "checks[].providers[]",
         "checks[].scope", "checks[].title", "schema"
+    },
+    "doctor --accept": {
+        "action", "changed", "doctor_accept", "doctor_accept[]", "rule"
+    },
+    "doctor --unaccept": {
+        "action", "changed", "doctor_accept", "doctor_accept[]", "rule"
     },
     "schedule show": {
         "crontab_line", "environment", "environment{}", "interval_minutes", "systemd_service",
@@ -279,7 +288,7 @@ PINNED: dict[str, set[str]] = {
     },
     "config show": {
         "file", "settings", "settings[]", "settings[].env", "settings[].key", "settings[].source",
-        "settings[].value"
+        "settings[].value", "settings[].value[]"
     },
     "app set": {
         "app_id", "instagram_app_id", "secret_store"
@@ -319,6 +328,8 @@ ROWS: list[tuple[str, str, tuple[str, ...]]] = [
     ("archive restore", "archive restore", ("{out}/backup.sqlite",)),
     ("doctor", "doctor", ()),
     ("doctor --list-checks", "doctor", ("--list-checks",)),
+    ("doctor --accept", "doctor", ("--accept", "account.linked:acme_2")),
+    ("doctor --unaccept", "doctor", ("--unaccept", "account.linked:acme_2")),
     ("schedule show", "schedule show", ()),
     ("config path", "config path", ()),
     ("config show", "config show", ()),
@@ -329,7 +340,7 @@ ROWS: list[tuple[str, str, tuple[str, ...]]] = [
 # The commands without `--json`: they print a line of talk (or a file's text) and change something;
 # their exit code says how it went. A new command goes here or into ROWS.
 NO_JSON = {
-    "demo", "logout", "connections rename", "trackers assign", "trackers unassign",
+    "completion", "demo", "logout", "connections rename", "trackers assign", "trackers unassign",
     "trackers remove", "trackers move", "trackers export", "schedule install", "schedule remove",
     "config get", "config set", "config unset", "sandbox serve",
 }  # fmt: skip

@@ -64,14 +64,7 @@ def _show_text(obj: cli_context.CliContext, shown: Any) -> None:
         title=str(shown.file),
     )
     for row in shown.settings:
-        value = (
-            ""
-            if row.value is None
-            else str(row.value).lower()
-            if isinstance(row.value, bool)
-            else str(row.value)
-        )
-        table.add_row(row.key, value, row.source, row.env)
+        table.add_row(row.key, _shown(row.value), row.source, row.env)
     obj.out.print(table)
 
 
@@ -85,7 +78,7 @@ def get_command(ctx: typer.Context, key: str = typer.Argument(..., help="Setting
     _refuse_secret(key)
     value = obj.runtime.settings.get(key)
     if value is not None:
-        obj.out.print(str(value).lower() if isinstance(value, bool) else str(value))
+        obj.out.print(_shown(value))
 
 
 @config_app.command("set")
@@ -120,6 +113,17 @@ def unset_command(ctx: typer.Context, key: str = typer.Argument(..., help="Setti
     with obj.runtime.edit() as doc:
         removed = unset_value(doc, key)
     obj.success(f"{key} reset to its default" if removed else f"{key} was not set")
+
+
+def _shown(value: object) -> str:
+    """A value as `config set` takes it: true/false, a list comma-separated."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
 
 
 def _refuse_secret(key: str) -> None:

@@ -113,7 +113,8 @@ def _share(spare: int, wants: Iterable[int]) -> list[int]:
 
 def table(*columns: tuple[str, Kind], title: str | None = None) -> FittingTable:
     """A table of (header, kind) columns, its title on the left."""
-    made = FittingTable([kind for _header, kind in columns], title=title, title_justify="left")
+    # "default": on the left, and not padded with spaces to the width of the table
+    made = FittingTable([kind for _header, kind in columns], title=title, title_justify="default")
     for header, kind in columns:
         # a header wraps between its words in any kind of column ("token / days")
         made.add_column(Text(header, no_wrap=False, overflow="fold"), **_KINDS[kind])
