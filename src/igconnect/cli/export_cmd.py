@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.output import finish, show
 
 export_app = typer.Typer(help="Export story metrics to CSV or JSONL.", no_args_is_help=True)
 
@@ -79,14 +80,15 @@ def stories_command(
         if progress is not None:
             progress.stop()
     obj.flush_warnings()
-    if obj.wants_json(json_output):
-        _emit_json(obj, result, to_stderr=result.output == "-")
-    elif not quiet:
-        _summary(obj, result)
-    _problems(obj, result)
-    code = int(result.exit_code)
-    if code:
-        raise typer.Exit(code)
+    # with --out - stdout carries the rows, so the JSON summary goes to stderr
+    text = _quiet if quiet else _summary
+    show(obj, result, text, json_flag=json_output, json_to_stderr=result.output == "-")
+    _problems(obj, result)  # in every form, even --quiet
+    finish(obj, result)
+
+
+def _quiet(obj: cli_context.CliContext, result: Any) -> None:
+    """--quiet: the summary is left out; the problems are printed all the same."""
 
 
 class _Progress:
@@ -156,40 +158,3 @@ def _problems(obj: cli_context.CliContext, result: Any) -> None:
             markup=False,
             highlight=False,
         )
-
-
-def _emit_json(obj: cli_context.CliContext, result: Any, *, to_stderr: bool) -> None:
-    import json
-
-    data = {
-        "exit_code": int(result.exit_code),
-        "output": result.output,
-        "format": result.format,
-        "rows": result.rows,
-        "requests": result.requests,
-        "round_trips": result.round_trips,
-        "seconds": round(result.seconds, 3),
-        "log_file": result.log_file,
-        "warnings": result.warnings,
-        "broken_connections": result.broken_connections,
-        "missed_final_reads": result.missed_final_reads,
-        "moved_trackers": result.moved_trackers,
-        "accounts": [
-            {
-                "connection": a.connection,
-                "username": a.username,
-                "account_id": a.account_id,
-                "state": a.state,
-                "reason": a.reason,
-                "stories": a.stories,
-                "requests": a.requests,
-            }
-            for a in result.accounts
-        ],
-    }
-    if to_stderr:  # stdout carries the rows
-        from igconnect.redact import redact
-
-        obj.err.print(redact(json.dumps(data, indent=2)), markup=False, highlight=False)
-    else:
-        obj.emit_json(data)

@@ -107,6 +107,34 @@ class ExportResult:
             return ExitCode.NOTHING_COLLECTED
         return ExitCode.PARTIAL if self.failed else ExitCode.OK
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "exit_code": int(self.exit_code),
+            "output": self.output,
+            "format": self.format,
+            "rows": self.rows,
+            "requests": self.requests,
+            "round_trips": self.round_trips,
+            "seconds": round(self.seconds, 3),
+            "log_file": self.log_file,
+            "warnings": self.warnings,
+            "broken_connections": self.broken_connections,
+            "missed_final_reads": self.missed_final_reads,
+            "moved_trackers": self.moved_trackers,
+            "accounts": [
+                {
+                    "connection": a.connection,
+                    "username": a.username,
+                    "account_id": a.account_id,
+                    "state": a.state,
+                    "reason": a.reason,
+                    "stories": a.stories,
+                    "requests": a.requests,
+                }
+                for a in self.accounts
+            ],
+        }
+
 
 def parse_date(text: str, *, end: bool = False) -> datetime:
     """A date as users write it (igconnect.timestamps.parse_moment)."""
