@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from igconnect.errors import ConfigError, NotFoundError, UsageError
+from igconnect.errors import ConfigError, ExitCode, NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from tomlkit import TOMLDocument
@@ -35,7 +35,7 @@ _HEADER = (
 @dataclass(frozen=True)
 class Setting:
     key: str
-    kind: str  # str, int, float, bool, choice, url, version, path, timezone
+    kind: str  # str, int, float, bool, choice, url, version, path, timezone, list (of text)
     default: Any
     help: str
     choices: tuple[str, ...] = ()
@@ -49,6 +49,10 @@ class Setting:
     def parse(self, raw: str, *, origin: str) -> Any:
         """Turn text from the command line or the environment into a value of this setting."""
         raw = raw.strip()
+        if self.kind == "list":  # comma-separated on the command line and in the environment
+            return self.check(
+                [part.strip() for part in raw.split(",") if part.strip()], origin=origin
+            )
         if self.kind == "bool":
             lowered = raw.lower()
             if lowered in ("1", "true", "yes", "on"):
@@ -69,6 +73,10 @@ class Setting:
         """Validate a value already typed (from the TOML file, or parsed)."""
         if value is None:
             return None
+        if self.kind == "list":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ConfigError(f"{origin}: expected a list of texts, got {value!r}")
+            return list(dict.fromkeys(value))
         if self.kind == "bool":
             if not isinstance(value, bool):
                 raise ConfigError(f"{origin}: expected true or false, got {value!r}")
@@ -317,6 +325,14 @@ SETTINGS: dict[str, Setting] = {
             "UTC",
             "IANA time zone of the accounts' days (sequences, report dates), e.g. Europe/Paris",
         ),
+        Setting(
+            "doctor_accept",
+            "list",
+            [],
+            "doctor findings accepted as known and permanent: `CHECK-ID` or `CHECK-ID:SUBJECT` "
+            "(a connection, @account, Page name or id); shown as accepted, they do not fail the "
+            "exit code; `igconnect doctor --accept RULE` and `--unaccept RULE` edit it",
+        ),
         Setting("report_title", "str", "Instagram story report", "title of `igconnect report`"),
         Setting(
             "report_logo", "path", None, "logo image (PNG, JPEG, GIF, WebP or SVG) in the report"
@@ -527,6 +543,41 @@ class Settings:
         return self.get(key)
 
 
+@dataclass
+class SettingValue:
+    key: str
+    value: Any
+    source: str  # env | file | default
+    env: str
+
+
+@dataclass
+class SettingValues:
+    """`config show`: every setting, its value and where the value comes from."""
+
+    file: Path
+    settings: list[SettingValue]
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": str(self.file),
+            "settings": [
+                {"key": s.key, "value": s.value, "source": s.source, "env": s.env}
+                for s in self.settings
+            ],
+        }
+
+
+def setting_values(settings: Settings, file: Path) -> SettingValues:
+    rows = []
+    for key, setting in SETTINGS.items():
+        value, source = settings.get_with_source(key)
+        rows.append(SettingValue(key, value, source, setting.env))
+    return SettingValues(file, rows)
+
+
 def set_value(doc: TOMLDocument, key: str, raw: str) -> Any:
     """Validate `raw` for the setting `key` and store it in the document; returns the typed value."""
     setting = lookup(key)
@@ -557,6 +608,8 @@ def settings_table_markdown() -> str:
         shown = (
             "(none)"
             if default is None
+            else "[]"
+            if default == []
             else str(default).lower()
             if isinstance(default, bool)
             else str(default)

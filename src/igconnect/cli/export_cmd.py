@@ -7,6 +7,7 @@ from typing import Any
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.output import finish, show
 
 export_app = typer.Typer(help="Export story metrics to CSV or JSONL.", no_args_is_help=True)
 
@@ -22,8 +23,14 @@ def stories_command(
         None, "--out", "-o", help="Output file, or - for stdout [default: setting export_path]."
     ),
     fmt: str = typer.Option(None, "--format", "-f", help="csv or jsonl [default: export_format]."),
-    since: str = typer.Option(None, "--since", help="Stories posted on or after DATE (UTC)."),
-    until: str = typer.Option(None, "--until", help="Stories posted on or before DATE (UTC)."),
+    since: str = typer.Option(
+        None,
+        "--since",
+        help="Stories posted on or after DATE (UTC): 2026-11-22, 24h, 7d, today, yesterday.",
+    ),
+    until: str = typer.Option(
+        None, "--until", help="Stories posted on or before DATE (UTC; a date includes that day)."
+    ),
     snapshots: bool = typer.Option(False, "--snapshots", help="Every observation, not the latest."),
     no_fetch: bool = typer.Option(False, "--no-fetch", help="Write from the archive only."),
     account: list[str] = typer.Option(
@@ -47,14 +54,16 @@ def stories_command(
 
     Example: igconnect export stories --out /srv/reports/stories.csv --quiet
     """
-    from igconnect.export.run import ExportOptions, export_stories, parse_date
+    from igconnect.export.run import ExportOptions, export_stories
+    from igconnect.timestamps import parse_window
 
     obj = cli_context.get(ctx)
+    window = parse_window(since, until, default_days=obj.runtime.settings.get("export_window_days"))
     options = ExportOptions(
         out=out,
         format=fmt,
-        since=parse_date(since) if since else None,
-        until=parse_date(until, end=True) if until else None,
+        since=window[0],
+        until=window[1],
         snapshots=snapshots,
         fetch=not no_fetch,
         accounts=list(account),
@@ -71,14 +80,15 @@ def stories_command(
         if progress is not None:
             progress.stop()
     obj.flush_warnings()
-    if obj.wants_json(json_output):
-        _emit_json(obj, result, to_stderr=result.output == "-")
-    elif not quiet:
-        _summary(obj, result)
-    _problems(obj, result)
-    code = int(result.exit_code)
-    if code:
-        raise typer.Exit(code)
+    # with --out - stdout carries the rows, so the JSON summary goes to stderr
+    text = _quiet if quiet else _summary
+    show(obj, result, text, json_flag=json_output, json_to_stderr=result.output == "-")
+    _problems(obj, result)  # in every form, even --quiet
+    finish(obj, result)
+
+
+def _quiet(obj: cli_context.CliContext, result: Any) -> None:
+    """--quiet: the summary is left out; the problems are printed all the same."""
 
 
 class _Progress:
@@ -148,40 +158,3 @@ def _problems(obj: cli_context.CliContext, result: Any) -> None:
             markup=False,
             highlight=False,
         )
-
-
-def _emit_json(obj: cli_context.CliContext, result: Any, *, to_stderr: bool) -> None:
-    import json
-
-    data = {
-        "exit_code": int(result.exit_code),
-        "output": result.output,
-        "format": result.format,
-        "rows": result.rows,
-        "requests": result.requests,
-        "round_trips": result.round_trips,
-        "seconds": round(result.seconds, 3),
-        "log_file": result.log_file,
-        "warnings": result.warnings,
-        "broken_connections": result.broken_connections,
-        "missed_final_reads": result.missed_final_reads,
-        "moved_trackers": result.moved_trackers,
-        "accounts": [
-            {
-                "connection": a.connection,
-                "username": a.username,
-                "account_id": a.account_id,
-                "state": a.state,
-                "reason": a.reason,
-                "stories": a.stories,
-                "requests": a.requests,
-            }
-            for a in result.accounts
-        ],
-    }
-    if to_stderr:  # stdout carries the rows
-        from igconnect.redact import redact
-
-        obj.err.print(redact(json.dumps(data, indent=2)), markup=False, highlight=False)
-    else:
-        obj.emit_json(data)

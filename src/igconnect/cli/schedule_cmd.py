@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.output import render
 
 schedule_app = typer.Typer(
     help="Schedule the story export (cron line, systemd timer).", no_args_is_help=True
@@ -26,19 +29,10 @@ def show_command(
     from igconnect.export.schedule import build_schedule
 
     obj = cli_context.get(ctx)
-    schedule = build_schedule(obj.runtime)
-    if obj.wants_json(json_output):
-        obj.emit_json(
-            {
-                "interval_minutes": schedule.interval_minutes,
-                "crontab_line": schedule.crontab_line,
-                "systemd_service": schedule.systemd_service,
-                "systemd_timer": schedule.systemd_timer,
-                "environment": schedule.environment,
-                "warnings": schedule.warnings,
-            }
-        )
-        return
+    render(obj, build_schedule(obj.runtime), _show_text, json_flag=json_output)
+
+
+def _show_text(obj: cli_context.CliContext, schedule: Any) -> None:
     obj.info(f"# crontab (every {schedule.interval_minutes} minutes): `igconnect schedule install`")
     obj.out.print(schedule.crontab_line)
     obj.info("\n# or ~/.config/systemd/user/igconnect-export.service:")
@@ -46,8 +40,7 @@ def show_command(
     obj.info("# and ~/.config/systemd/user/igconnect-export.timer:")
     obj.out.print(schedule.systemd_timer)
     obj.info("# then: systemctl --user enable --now igconnect-export.timer")
-    for warning in schedule.warnings:
-        obj.warn(warning)
+    obj.warn_all(schedule.warnings)
 
 
 @schedule_app.command("install")
@@ -60,8 +53,7 @@ def install_command(ctx: typer.Context) -> None:
 
     obj = cli_context.get(ctx)
     schedule = build_schedule(obj.runtime)
-    for warning in schedule.warnings:
-        obj.warn(warning)
+    obj.warn_all(schedule.warnings)
     if install(schedule):
         obj.success(f"Added to your crontab: {schedule.crontab_line}")
     else:

@@ -8,6 +8,7 @@ import typer
 
 from igconnect.cli import context as cli_context
 from igconnect.cli.confirm import DRY_RUN_HELP, YES_HELP
+from igconnect.cli.output import render
 
 trackers_app = typer.Typer(
     help="Accounts and hashtags to track, and the connection each one uses (see docs/trackers.md).",
@@ -23,9 +24,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(trackers_app, name="trackers")
 
 
-def _warn_all(obj: Any, warnings: list[str]) -> None:
-    for message in warnings:
-        obj.warn(message)
+def _warn_all(obj: cli_context.CliContext, warnings: list[str]) -> None:
+    obj.warn_all(warnings)  # repeats collapse into one line with a count
 
 
 @trackers_app.command("add")
@@ -59,7 +59,6 @@ def add_command(
     Examples: igconnect trackers add @acme_shop acme_cafe '#summersale'
               igconnect trackers add --all --connection acme
     """
-    from igconnect.cli.output import render
     from igconnect.cli.trackers_render import render_add
     from igconnect.trackers.adding import add_trackers
 
@@ -90,7 +89,6 @@ def assign_command(
 
     Example: igconnect trackers assign @acme_shop acme
     """
-    from igconnect.cli.output import render
     from igconnect.cli.trackers_render import render_assign
     from igconnect.trackers.service import assign_tracker
 
@@ -181,11 +179,9 @@ def list_command(
     from igconnect.trackers.listing import list_trackers
 
     obj = cli_context.get(ctx)
-    listing = list_trackers(obj.runtime)
-    from igconnect.cli.output import render
     from igconnect.cli.trackers_render import render_listing
 
-    render(obj, listing, render_listing, json_flag=json_output)
+    render(obj, list_trackers(obj.runtime), render_listing, json_flag=json_output)
 
 
 @trackers_app.command("rebalance")
@@ -217,7 +213,6 @@ def rebalance_command(
             command="igconnect trackers rebalance --apply",
         ):
             result = rebalance(obj.runtime, apply=True)
-    from igconnect.cli.output import render
     from igconnect.cli.trackers_render import render_rebalance
 
     render(obj, result, render_rebalance, json_flag=json_output)
@@ -236,7 +231,6 @@ def classify_command(
 
     Example: igconnect trackers classify @acme_shop
     """
-    from igconnect.cli.output import render
     from igconnect.cli.trackers_render import render_classify
     from igconnect.trackers.classify import classify
 
@@ -305,9 +299,14 @@ def import_command(
         for problem in exc.problems:
             obj.err.print(f"  {problem}", markup=False, highlight=False)
         raise
-    if obj.wants_json(json_output):
-        obj.emit_json(result.to_json())
-        return
+
+    def said(obj: cli_context.CliContext, result: Any) -> None:
+        _import_text(obj, result, file, dry_run=dry_run)
+
+    render(obj, result, said, json_flag=json_output)
+
+
+def _import_text(obj: cli_context.CliContext, result: Any, file: str, *, dry_run: bool) -> None:
     _warn_all(obj, result.warnings)
     counts = (
         f"{len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "

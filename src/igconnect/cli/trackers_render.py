@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
+from igconnect.cli.tables import table
 
 if TYPE_CHECKING:
     from igconnect.cli.context import CliContext
     from igconnect.trackers.adding import AddReport
-    from igconnect.trackers.classify import ClassifyReport
+    from igconnect.trackers.classify import ClassifyRun
     from igconnect.trackers.listing import TrackerListing
     from igconnect.trackers.service import AssignResult, RebalanceResult
 
@@ -63,9 +63,13 @@ def _usage(usage: list[dict[str, Any]]) -> str:
 
 
 def render_listing(obj: CliContext, listing: TrackerListing) -> None:
-    table = Table(title_justify="left", show_lines=False)
-    for column in ("connection", "status", "trackers", "load", "last rate-limit usage"):
-        table.add_column(column)
+    shown = table(
+        ("connection", "id"),
+        ("status", "text"),
+        ("trackers", "text"),
+        ("load", "text"),
+        ("last rate-limit usage", "text"),
+    )
     for group in listing.connections:
         if group.status == "broken":
             status = "BROKEN: collects nothing" + (
@@ -83,9 +87,9 @@ def render_listing(obj: CliContext, listing: TrackerListing) -> None:
         if group.hashtags_used:
             load += f", hashtags {group.hashtags_used}/{group.hashtag_budget}"
         names = [_name(t) for t in group.trackers] or ["(no trackers)"]
-        table.add_row(group.name, status, "\n".join(names), load, _usage(group.usage))
+        shown.add_row(group.name, status, "\n".join(names), load, _usage(group.usage))
     for name, trackers in listing.orphaned.items():
-        table.add_row(
+        shown.add_row(
             name,
             "GONE: collects nothing",
             "\n".join(t.key for t in trackers),
@@ -93,7 +97,7 @@ def render_listing(obj: CliContext, listing: TrackerListing) -> None:
             "",
         )
     if listing.unassigned:
-        table.add_row(
+        shown.add_row(
             "(unassigned)",
             "collects nothing",
             "\n".join(_name(t) for t in listing.unassigned),
@@ -106,7 +110,7 @@ def render_listing(obj: CliContext, listing: TrackerListing) -> None:
             "`igconnect trackers add @USERNAME`"
         )
         return
-    obj.out.print(table)
+    obj.out.print(shown)
     for line in collapse([f"{v.message} — {v.fix}" for v in listing.violations]):
         obj.warn(line)
 
@@ -125,14 +129,12 @@ def render_rebalance(obj: CliContext, result: RebalanceResult) -> None:
     if not proposal.moves:
         obj.info("no moves: the current assignment is already the best one")
     else:
-        table = Table(title_justify="left")
-        for column in ("tracker", "from", "to", "why"):
-            table.add_column(column)
+        moves = table(("tracker", "id"), ("from", "id"), ("to", "id"), ("why", "text"))
         for move in proposal.moves:
-            table.add_row(
+            moves.add_row(
                 move.tracker, move.source or "(unassigned)", move.target or "(unassigned)", move.why
             )
-        obj.out.print(table)
+        obj.out.print(moves)
     if proposal.satisfies_every_rule:
         obj.info("the proposed assignment follows every rule")
     else:
@@ -151,16 +153,22 @@ def render_rebalance(obj: CliContext, result: RebalanceResult) -> None:
         )
 
 
-def render_classify(obj: CliContext, report: ClassifyReport) -> None:
-    results = report.results
+def render_classify(obj: CliContext, run: ClassifyRun) -> None:
+    results = run.results
     if not results:
         obj.info("no trackers to classify: add some with `igconnect trackers add`")
         return
-    table = Table(title_justify="left")
-    for column in ("tracker", "volume", "was", "how", "posts (30 d)", "likes (30 d)", "note"):
-        table.add_column(column)
+    shown = table(
+        ("tracker", "id"),
+        ("volume", "text"),
+        ("was", "text"),
+        ("how", "text"),
+        ("posts (30 d)", "number"),
+        ("likes (30 d)", "number"),
+        ("note", "text"),
+    )
     for r in results:
-        table.add_row(
+        shown.add_row(
             r.tracker,
             r.volume,
             f"{r.previous_volume} ({r.previous_source})",
@@ -169,14 +177,9 @@ def render_classify(obj: CliContext, report: ClassifyReport) -> None:
             "" if r.likes is None else str(r.likes),
             r.note,
         )
-    obj.out.print(table)
-    for note in report.notes:
+    obj.out.print(shown)
+    for note in run.notes:
         obj.info(f"Note: {note}")
-    if report.failed:
-        obj.warn(
-            f"{len(report.failed)} of {len(results)} tracker(s) could not be measured: see their "
-            "notes; fix their connections and run `igconnect trackers classify` again"
-        )
 
 
 def render_add(obj: CliContext, report: AddReport) -> None:

@@ -12,7 +12,14 @@ from igconnect.connections.model import Connection, Reach, reconnect_hint
 from igconnect.connections.status import StatusCheck, checks_exit_code
 from igconnect.connections.store import ConnectionStore
 from igconnect.connections.tokens import read_token
-from igconnect.errors import AuthError, ConflictError, ExitCode, IgconnectError, NetworkError
+from igconnect.errors import (
+    AuthError,
+    ConflictError,
+    ExitCode,
+    IgconnectError,
+    NetworkError,
+    PartialFailure,
+)
 from igconnect.meta.errors import MetaApiError, TokenDead
 from igconnect.meta.oauth import FACEBOOK, INSTAGRAM, FacebookLogin
 from igconnect.redact import mask
@@ -87,15 +94,18 @@ class ConnectionList:
 
     summaries: list[ConnectionSummary]
     checked: bool = False
+    store_error: IgconnectError | None = None  # the secret store cannot be used: no token readable
 
     @property
     def exit_code(self) -> ExitCode:
+        if self.store_error is not None and self.summaries:
+            return self.store_error.exit_code
         if not self.checked:
             return ExitCode.OK
         return checks_exit_code([s.check for s in self.summaries if s.check is not None])
 
-    def to_json(self) -> list[dict[str, Any]]:
-        return [s.to_json() for s in self.summaries]
+    def to_json(self) -> dict[str, Any]:
+        return {"connections": [s.to_json() for s in self.summaries]}
 
 
 @dataclass
@@ -104,9 +114,12 @@ class ConnectionDetails:
     reach: Reach
     token: str  # masked
     trackers: list[str] = field(default_factory=list)
+    token_error: IgconnectError | None = None  # why the token cannot be read, if it cannot
 
     @property
     def exit_code(self) -> ExitCode:
+        if self.token_error is not None:
+            return self.token_error.exit_code
         check = self.summary.check
         return checks_exit_code([check]) if check is not None else ExitCode.OK
 
@@ -153,13 +166,18 @@ def _days(value: float | None) -> float | None:
 
 
 def _store_description(runtime: Runtime) -> str:
+    return _store_state(runtime)[0]
+
+
+def _store_state(runtime: Runtime) -> tuple[str, IgconnectError | None]:
+    """The secret store's description, and why it cannot be used (None when it can)."""
     try:
         store = runtime.secret_store
         if hasattr(store, "backend"):
             store.backend()  # resolves the keyring so the description names it
-        return store.description
+        return store.description, None
     except IgconnectError as exc:
-        return f"unavailable: {exc.message}"
+        return f"unavailable: {exc.message}", exc
 
 
 def summarize(
@@ -211,7 +229,7 @@ def expiry_warnings(runtime: Runtime, summary: ConnectionSummary) -> list[str]:
 def list_connections(runtime: Runtime, *, check: bool = False) -> ConnectionList:
     """Every connection; `check`: confirm each token with Meta first (in parallel) and record it."""
     checks = _check(runtime, ConnectionStore(runtime.state.db).all()) if check else {}
-    store = _store_description(runtime)
+    store, store_error = _store_state(runtime)
     with runtime.state.snapshot() as db:
         connections = ConnectionStore(db)
         usernames = connections.usernames_by_connection()
@@ -229,7 +247,7 @@ def list_connections(runtime: Runtime, *, check: bool = False) -> ConnectionList
     for summary in summaries:
         summary.check = checks.get(summary.connection.id)
         runtime.warnings.extend(expiry_warnings(runtime, summary))
-    return ConnectionList(summaries, checked=check)
+    return ConnectionList(summaries, checked=check, store_error=store_error)
 
 
 def _check(runtime: Runtime, connections: list[Connection]) -> dict[str, StatusCheck]:
@@ -252,12 +270,15 @@ def show_connection(runtime: Runtime, name: str, *, check: bool = False) -> Conn
         trackers=len(trackers),
     )
     summary.check = checks.get(connection.id)
+    token_error: IgconnectError | None = None
     try:
         token = mask(runtime.secret_store.get(token_key(connection.id)))
     except IgconnectError as exc:
-        token = f"unavailable: {exc.message}"
+        token, token_error = f"unavailable: {exc.message}", exc
     runtime.warnings.extend(expiry_warnings(runtime, summary))
-    return ConnectionDetails(summary=summary, reach=reach, token=token, trackers=trackers)
+    return ConnectionDetails(
+        summary=summary, reach=reach, token=token, trackers=trackers, token_error=token_error
+    )
 
 
 def rename(runtime: Runtime, old: str, new: str) -> Connection:
@@ -273,6 +294,10 @@ class RefreshOutcome:
     action: str  # refreshed | checked | broken | failed
     message: str
 
+    @property
+    def succeeded(self) -> bool:
+        return self.action in ("refreshed", "checked")
+
     def to_json(self) -> dict[str, str]:
         return {
             "name": self.name,
@@ -282,11 +307,47 @@ class RefreshOutcome:
         }
 
 
-def refresh_connections(runtime: Runtime, name: str | None = None) -> list[RefreshOutcome]:
+@dataclass
+class RefreshResult:
+    """`connections refresh`: one outcome per connection; it fails when any could not be
+    refreshed (exit 8 when some were, the AuthError's 4 when none was)."""
+
+    outcomes: list[RefreshOutcome]
+
+    @property
+    def failed(self) -> list[RefreshOutcome]:
+        return [o for o in self.outcomes if not o.succeeded]
+
+    def failure(self) -> IgconnectError | None:
+        bad = self.failed
+        if not bad:
+            return None
+        if len(bad) == len(self.outcomes):
+            return AuthError(
+                f"no connection could be refreshed ({len(bad)} failed)",
+                hint="see the lines above; `igconnect doctor NAME` explains each",
+            )
+        return PartialFailure(
+            f"{len(bad)} of {len(self.outcomes)} connections could not be refreshed"
+        )
+
+    @property
+    def exit_code(self) -> ExitCode:
+        failure = self.failure()
+        return failure.exit_code if failure is not None else ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connections": [o.to_json() for o in self.outcomes],
+            "exit_code": int(self.exit_code),
+        }
+
+
+def refresh_connections(runtime: Runtime, name: str | None = None) -> RefreshResult:
     """Renew what can be renewed and re-read each connection's accounts, scopes and expiry."""
     store = ConnectionStore(runtime.state.db)
     targets = [store.get(name)] if name else store.all()
-    return [_refresh_one(runtime, c) for c in targets]
+    return RefreshResult([_refresh_one(runtime, c) for c in targets])
 
 
 def _refresh_one(runtime: Runtime, connection: Connection) -> RefreshOutcome:
@@ -297,11 +358,11 @@ def _refresh_one(runtime: Runtime, connection: Connection) -> RefreshOutcome:
 
     now = datetime.now(UTC)
     try:
-        renewed = ""
+        renewed, was_renewed = "", False
         if connection.provider == INSTAGRAM:
             if now - issued_at(connection) >= MIN_AGE:
                 refresh_token(runtime, connection, now=now)
-                renewed = "token renewed for 60 days; "
+                renewed, was_renewed = "token renewed for 60 days; ", True
             else:
                 renewed = "token under 24 hours old, not renewed yet; "
         token = read_token(runtime.secret_store, connection)
@@ -332,7 +393,7 @@ def _refresh_one(runtime: Runtime, connection: Connection) -> RefreshOutcome:
                 store.mark_ok(connection.id, now)
         connection.status, connection.broken_reason, connection.broken_at = "ok", None, None
         return outcome(
-            "refreshed" if "renewed for" in renewed else "checked",
+            "refreshed" if was_renewed else "checked",
             f"{renewed}{len(reach.accounts)} account(s) reachable",
         )
     except TokenDead as exc:

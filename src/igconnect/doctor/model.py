@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from igconnect.errors import ExitCode
+
 OK = "ok"
 WARNING = "warning"
 FAILURE = "failure"
@@ -72,6 +74,8 @@ class CheckResult:
     fix: list[str] = field(default_factory=list)
     command: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    accepted_by: str | None = None  # the doctor_accept rule that accepts this finding
+    accept_as: str | None = None  # the rule that would accept it (`doctor --accept RULE`)
 
     @classmethod
     def of(cls, spec: CheckSpec, finding: Finding) -> CheckResult:
@@ -87,11 +91,16 @@ class CheckResult:
 
     @property
     def is_problem(self) -> bool:
-        return self.status in (FAILURE, CRASHED)
+        return self.status in (FAILURE, CRASHED) and not self.accepted_by
 
     @property
     def is_warning(self) -> bool:
-        return self.status in (WARNING, COULD_NOT_CHECK)
+        return self.status in (WARNING, COULD_NOT_CHECK) and not self.accepted_by
+
+    @property
+    def needs_attention(self) -> bool:
+        """Shown by the short report: a problem, a warning, or an accepted one (as one line)."""
+        return self.status not in (OK, SKIPPED)
 
     def fix_steps(self) -> list[str]:
         """The fix as numbered-step texts, the command to run last."""
@@ -100,7 +109,7 @@ class CheckResult:
             steps.append(f"Run: {self.command}")
         return steps
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "title": self.title,
@@ -109,6 +118,8 @@ class CheckResult:
             "fix": self.fix_steps(),
             "command": self.command,
             "details": self.details,
+            "accepted": self.accepted_by,
+            "accept_as": self.accept_as,
         }
 
 
@@ -131,6 +142,30 @@ class CheckSpec:
 
 # id -> spec, in registration order (which is the order checks run and are shown in).
 CHECKS: dict[str, CheckSpec] = {}
+
+
+@dataclass
+class CheckCatalogue:
+    """`doctor --list-checks`: every check, in the order they run."""
+
+    specs: list[CheckSpec]
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        rows = [
+            {
+                "id": spec.id,
+                "title": spec.title,
+                "scope": spec.scope,
+                "providers": list(spec.providers),
+                "depends": list(spec.depends),
+                "proves": spec.proves,
+                "fix": spec.usual_fix,
+            }
+            for spec in self.specs
+        ]
+        return {"schema": 1, "checks": rows}
 
 
 def check(

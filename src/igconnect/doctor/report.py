@@ -10,10 +10,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from igconnect.doctor.model import STATUSES, CheckResult
+from igconnect.doctor.model import OK, SKIPPED, STATUSES, CheckResult
 from igconnect.errors import ExitCode
 
 SCHEMA_VERSION = 1
+
+
+def tally(results: list[CheckResult]) -> str:
+    """One line of counts: '1 problem, 1 accepted, 20 ok, 4 skipped', or 'all 9 checks ok'."""
+    if results and all(r.status == OK for r in results):
+        return f"all {len(results)} checks ok" if len(results) != 1 else "1 check ok"
+    counts = [
+        (sum(1 for r in results if r.is_problem), "problem", "problems"),
+        (sum(1 for r in results if r.is_warning), "warning", "warnings"),
+        (sum(1 for r in results if r.accepted_by), "accepted", "accepted"),
+        (sum(1 for r in results if r.status == OK), "ok", "ok"),
+        (sum(1 for r in results if r.status == SKIPPED), "skipped", "skipped"),
+    ]
+    parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
+    return ", ".join(parts) or "no checks"
 
 
 @dataclass
@@ -27,14 +42,14 @@ class AccountReport:
     page_name: str | None
     checks: list[CheckResult] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "username": self.username,
             "label": self.label,
             "account_id": self.account_id,
             "page_id": self.page_id,
             "page_name": self.page_name,
-            "checks": [c.to_dict() for c in self.checks],
+            "checks": [c.to_json() for c in self.checks],
         }
 
 
@@ -50,14 +65,14 @@ class ConnectionReport:
     def results(self) -> list[CheckResult]:
         return self.checks + [c for a in self.accounts for c in a.checks]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "provider": self.provider,
             "user_name": self.user_name,
             "status": self.status,
-            "checks": [c.to_dict() for c in self.checks],
-            "accounts": [a.to_dict() for a in self.accounts],
+            "checks": [c.to_json() for c in self.checks],
+            "accounts": [a.to_json() for a in self.accounts],
         }
 
 
@@ -66,6 +81,7 @@ class Summary:
     counts: dict[str, int]
     problems: int  # failures + crashes
     warnings: int  # warnings + could-not-check
+    accepted: int  # findings accepted by the doctor_accept setting (in neither count above)
     environment_problems: int
     connections_with_problems: int
     connections: int
@@ -80,7 +96,11 @@ class Summary:
 
     @property
     def text(self) -> str:
-        """'2 problems in 1 connection; 1 warning', or 'No problems found'."""
+        """'2 problems in 1 connection; 1 warning; 1 accepted', or 'No problems found'."""
+        head = self._problems_text()
+        return f"{head}; {self.accepted} accepted" if self.accepted else head
+
+    def _problems_text(self) -> str:
         if not self.problems:
             head = "No problems found"
         else:
@@ -96,11 +116,12 @@ class Summary:
             return f"{head}; {self.warnings} warning{'s' if self.warnings != 1 else ''}"
         return head
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             **{status: self.counts.get(status, 0) for status in STATUSES},
             "problems": self.problems,
             "warnings": self.warnings,
+            "accepted": self.accepted,
             "connections": self.connections,
             "connections_with_problems": self.connections_with_problems,
             "exit_code": int(self.exit_code),
@@ -128,6 +149,7 @@ class DoctorReport:
             counts=dict(counts),
             problems=sum(1 for r in self.results() if r.is_problem),
             warnings=sum(1 for r in self.results() if r.is_warning),
+            accepted=sum(1 for r in self.results() if r.accepted_by),
             environment_problems=sum(1 for r in self.environment if r.is_problem),
             connections_with_problems=sum(
                 1 for c in self.connections if any(r.is_problem for r in c.results())
@@ -139,12 +161,12 @@ class DoctorReport:
     def exit_code(self) -> ExitCode:
         return self.summary.exit_code
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA_VERSION,
             "generated_at": self.generated_at.isoformat(),
             "check": self.check,
-            "summary": self.summary.to_dict(),
-            "environment": [c.to_dict() for c in self.environment],
-            "connections": [c.to_dict() for c in self.connections],
+            "summary": self.summary.to_json(),
+            "environment": [c.to_json() for c in self.environment],
+            "connections": [c.to_json() for c in self.connections],
         }

@@ -21,7 +21,13 @@ from igconnect.connections.store import ConnectionStore
 from igconnect.errors import ConflictError, IgconnectError, LoginFailed, UsageError
 from igconnect.login import pages
 from igconnect.login.callback_server import CallbackServer
-from igconnect.login.finish import LoginResult, finish_login, missing_items, name_clash
+from igconnect.login.finish import (
+    AlreadyConnected,
+    LoginResult,
+    finish_login,
+    missing_items,
+    name_clash,
+)
 from igconnect.meta.errors import InvalidPlatformApp, MetaApiError, Throttled, TransientError
 from igconnect.meta.oauth import FACEBOOK, INSTAGRAM, LoginProvider, Pkce, new_pkce, new_state
 from igconnect.redact import redact
@@ -116,7 +122,9 @@ def run_login(
         url = provider.authorize_url(
             server.redirect_uri, state, pkce=pkce, rerequest=rerequest, config_id=config_id
         )
-        _start_browser(server, url, options, runtime, open_url, paste_input, notify, provider_name)
+        _start_browser(
+            server, url, options, runtime, open_url, paste_input, notify, provider_name, timeout
+        )
         callback = server.wait(timeout)
         notify("Login received; finishing it with Meta…")
         try:
@@ -169,6 +177,7 @@ def _start_browser(
     paste_input: TextIO | None,
     notify: Callable[[str], None],
     provider_name: str,
+    timeout: float,
 ) -> None:
     login_kind = "Instagram Login" if provider_name == INSTAGRAM else "Facebook Login"
     if open_url is not None:
@@ -190,14 +199,33 @@ def _start_browser(
         notify(f"Opened your browser for {login_kind}. If it did not open, visit:\n{url}")
     else:
         notify(f"Open this address in a browser to log in with {login_kind}:\n{url}")
-    if plan.accept_paste or not opened:
-        why = plan.why if plan.accept_paste else "no browser could be opened"
+    pasting = plan.accept_paste or not opened
+    if pasting:
+        # Say why only when it is true: a browser that did open (BROWSER set without a display)
+        # is not "no display".
+        why = (
+            ""
+            if opened
+            else f"({plan.why if plan.accept_paste else 'no browser could be opened'}) "
+        )
         notify(
-            f"({why}) When the browser ends on an address starting with {server.redirect_uri}, "
+            f"{why}When the browser ends on an address starting with {server.redirect_uri}, "
             "paste that whole address here and press Enter. For a login from another machine, "
             f"`ssh -L {server.port}:localhost:{server.port}` lets its browser reach this one."
         )
         _read_pasted_urls(server, paste_input if paste_input is not None else sys.stdin, notify)
+    notify(waiting_hint(timeout, pasting))
+
+
+def waiting_hint(timeout: float, pasting: bool) -> str:
+    """What the person can do while igconnect waits: the dialog may refuse without coming back."""
+    text = f"Waiting up to {timeout:g} s for the login; press Ctrl-C to cancel."
+    if not pasting:
+        text += (
+            " If the dialog refuses or cannot come back here, cancel and run "
+            "`igconnect login --no-browser` to paste the address the browser ends on."
+        )
+    return text
 
 
 def _read_pasted_urls(
@@ -265,7 +293,7 @@ def _failure_page(exc: BaseException) -> str:
             "Run `igconnect login` again.",
         )
     if isinstance(exc, ConflictError):
-        title = "Already connected" if "already connected" in exc.message else "Not connected"
+        title = "Already connected" if isinstance(exc, AlreadyConnected) else "Not connected"
         return pages.failure_page(title, redact(exc.message), redact(exc.hint or ""))
     if isinstance(exc, IgconnectError):
         return pages.failure_page(

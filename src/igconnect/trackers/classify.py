@@ -8,12 +8,12 @@ The result is recorded with its date in one transaction, leaving the assignment 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from igconnect.connections.clients import client_for
-from igconnect.errors import ConflictError, ExitCode, IgconnectError, UsageError
+from igconnect.errors import ConflictError, ExitCode, IgconnectError, PartialFailure, UsageError
 from igconnect.timestamps import iso_z
 from igconnect.trackers.model import KIND_HASHTAG, VOLUME_HIGH, VOLUME_NORMAL, Tracker
 from igconnect.trackers.rules import Carrier
@@ -45,7 +45,7 @@ class ClassifyResult:
     measured_at: datetime | None = None
     note: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "tracker": self.tracker,
             "status": self.status,
@@ -61,22 +61,33 @@ class ClassifyResult:
 
 
 @dataclass
-class ClassifyReport:
-    """Every tracker classified, and the notes that apply to several of them, said once."""
+class ClassifyRun:
+    """`trackers classify`: one result per tracker, and the notes that apply to several of them,
+    said once; exit 8 when any could not be measured."""
 
     results: list[ClassifyResult]
-    notes: list[str]
+    notes: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[ClassifyResult]:
         return [r for r in self.results if r.status == "failed"]
 
+    def failure(self) -> IgconnectError | None:
+        if not self.failed:
+            return None
+        return PartialFailure(
+            f"{len(self.failed)} of {len(self.results)} tracker(s) could not be measured",
+            hint="see the notes above; fix their connections and run `igconnect trackers "
+            "classify` again",
+        )
+
     @property
     def exit_code(self) -> ExitCode:
-        return ExitCode.PARTIAL if self.failed else ExitCode.OK
+        failure = self.failure()
+        return failure.exit_code if failure is not None else ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
-        return {"results": [r.to_dict() for r in self.results], "notes": list(self.notes)}
+        return {"results": [r.to_json() for r in self.results], "notes": list(self.notes)}
 
 
 @dataclass(frozen=True)
@@ -148,7 +159,7 @@ def classify(
     ref: str | None = None,
     set_volume: str | None = None,
     now: datetime | None = None,
-) -> ClassifyReport:
+) -> ClassifyRun:
     """Measure (accounts) or set by hand (`set_volume`) the volume class; record it with the date.
 
     With `ref` None every tracker is classified and a failure of one is reported in its result;
@@ -242,4 +253,4 @@ def classify(
             f"{HASHTAG_NOT_MEASURABLE}: hashtags keep their class; set one with "
             "`igconnect trackers classify '#HASHTAG' --set high` (or normal)"
         )
-    return ClassifyReport(results, notes)
+    return ClassifyRun(results, notes)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from igconnect.connections.model import Account
 from igconnect.connections.store import ConnectionStore
-from igconnect.errors import ConflictError, NotFoundError
+from igconnect.errors import ConflictError, ExitCode, NotFoundError
 from igconnect.trackers.access import resolve_access, unreadable
 from igconnect.trackers.model import (
     ACCESS_MANAGED,
@@ -179,6 +179,8 @@ class AssignResult:
     changed: bool
     warnings: list[str] = field(default_factory=list)
     reason: str = ""  # why this connection, when igconnect chose it
+
+    exit_code = ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -419,8 +421,10 @@ class RebalanceResult:
     proposal: Proposal
     applied: bool
 
+    exit_code = ExitCode.OK
+
     def to_json(self) -> dict[str, Any]:
-        return {**self.proposal.to_dict(), "applied": self.applied}
+        return {**self.proposal.to_json(), "applied": self.applied}
 
 
 def rebalance(runtime: Runtime, apply: bool = False) -> RebalanceResult:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from igconnect.errors import IgconnectError, NotFoundError, UsageError
+from igconnect.errors import ExitCode, IgconnectError, NotFoundError, UsageError
 from igconnect.trackers.access import Access, resolve_access, unreadable
 from igconnect.trackers.model import KIND_ACCOUNT, VOLUMES, Tracker, parse_tracker_ref
 from igconnect.trackers.rules import Carrier, ConnectionLoad, Limits, choose_connection, limits_from
@@ -60,6 +60,8 @@ class ImportResult:
     )  # added with no connection that can carry it
     warnings: list[str] = field(default_factory=list)
     applied: bool = True  # False for a dry run
+
+    exit_code = ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
         return {
