@@ -100,7 +100,12 @@ class AddReport:
         return next((c for c in WORST_FIRST if c in codes), ExitCode.OK)
 
     def to_json(self) -> dict[str, Any]:
+        first = self.items[0] if self.items else AddItem("", "")
         return {
+            # the first tracker's, as `trackers add` of one tracker always answered
+            "tracker": first.tracker,
+            "connection": first.connection,
+            "reason": first.reason,
             "items": [i.to_json() for i in self.items],
             "added": self.count(ADDED),
             "pending": self.count(PENDING),

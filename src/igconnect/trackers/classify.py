@@ -77,8 +77,8 @@ class ClassifyRun:
             return None
         return PartialFailure(
             f"{len(self.failed)} of {len(self.results)} tracker(s) could not be measured",
-            hint="see the notes above; fix their connections and run `igconnect trackers "
-            "classify` again",
+            hint="see the notes above; fix their connections and run "
+            "`igconnect trackers classify` again",
         )
 
     @property
