@@ -98,6 +98,12 @@ def test_a_typo_and_a_personal_account_are_refused_with_close_matches(
     assert waiting["status"] == "warning" and waiting["details"]["pending"] == ["@acme_8_odl"]
     assert "@acme_8_old" in " ".join(waiting["fix"])
     assert waiting["command"] == "igconnect trackers remove @acme_8_odl --yes"
+    # followed, as the steps say: the typo goes, the account meant is tracked, doctor is content
+    assert cli(*waiting["command"].split()[1:]).exit_code == 0
+    assert cli("trackers", "add", "@acme_8_old").exit_code == 0
+    doctor = json.loads(cli("doctor", "--json").stdout)
+    (waiting,) = [c for c in doctor["environment"] if c["id"] == "trackers.waiting"]
+    assert waiting["status"] == "ok"
 
 
 def test_bulk_add_has_one_summary_and_the_worst_exit_code(
