@@ -106,11 +106,17 @@ class ConnectionStore:
 
     def account(self, connection_id: str, username_or_id: str) -> Account | None:
         wanted = normalise_username(username_or_id)
+        # Two indexed lookups (the key, then the username index): an OR across both would scan
+        # every account of the connection.
         row = self.db.execute(
-            "SELECT * FROM accounts WHERE connection_id = ? "
-            "AND (account_id = ? OR username = ? COLLATE NOCASE)",
-            (connection_id, wanted, wanted),
+            "SELECT * FROM accounts WHERE connection_id = ? AND account_id = ?",
+            (connection_id, wanted),
         ).fetchone()
+        if row is None:
+            row = self.db.execute(
+                "SELECT * FROM accounts WHERE username = ? COLLATE NOCASE AND connection_id = ?",
+                (wanted, connection_id),
+            ).fetchone()
         return _account(row) if row else None
 
     def reaching(self, username_or_id: str) -> list[tuple[Connection, Account]]:
@@ -127,6 +133,16 @@ class ConnectionStore:
             if connection is not None:
                 out.append((connection, _account(row)))
         return sorted(out, key=lambda pair: pair[0].name)
+
+    def reached(self, username_or_id: str) -> Account | None:
+        """The account as some connection reaches it, or None: one indexed lookup, for a caller
+        that needs to know only whether any connection reaches it."""
+        wanted = normalise_username(username_or_id)
+        row = self.db.execute(
+            "SELECT * FROM accounts WHERE account_id = ? OR username = ? COLLATE NOCASE LIMIT 1",
+            (wanted, wanted),
+        ).fetchone()
+        return _account(row) if row else None
 
     def usernames(self, connection_id: str, limit: int) -> list[str]:
         """A few usernames the connection reaches, for messages."""
@@ -146,23 +162,34 @@ class ConnectionStore:
         return _account(row) if row else None
 
     def username_candidates(
-        self, username: str, connection_id: str | None = None, limit: int = 2000
+        self, username: str, connection_id: str | None = None, limit: int = 200
     ) -> list[str]:
-        """Usernames that could be a near spelling of `username` (same first or last three
-        letters), for close matches: an index range and a bounded scan, never every account."""
+        """Usernames that could be a near spelling of `username`, for close matches: those
+        sharing its longest prefix that any share (down to three letters), then its last three
+        letters (a typo in the first one). Index ranges and bounded scans, never every account."""
         wanted = normalise_username(username)
         if not wanted:
             return []
-        head, tail = _like(wanted[:3]) + "%", "%" + _like(wanted[-3:])
-        where = "(username LIKE ? ESCAPE '\\' OR username LIKE ? ESCAPE '\\')"
-        params: list[Any] = [head, tail]
+        scope, params = "", []
         if connection_id is not None:
-            where += " AND connection_id = ?"
-            params.append(connection_id)
-        rows = self.db.execute(
-            f"SELECT DISTINCT username FROM accounts WHERE {where} LIMIT ?", [*params, limit]
-        )
-        return [r[0] for r in rows]
+            scope, params = " AND connection_id = ?", [connection_id]
+        found: dict[str, None] = {}
+
+        def like(pattern: str) -> None:
+            rows = self.db.execute(
+                "SELECT DISTINCT username FROM accounts WHERE username LIKE ? ESCAPE '\\'"
+                f"{scope} LIMIT ?",
+                [pattern, *params, limit],
+            )
+            found.update(dict.fromkeys(r[0] for r in rows))
+
+        for k in range(len(wanted) - 1, 2, -1):
+            like(_like(wanted[:k]) + "%")
+            if found:
+                break
+        if len(found) < limit:
+            like("%" + _like(wanted[-3:]))
+        return list(found)[: limit * 2]
 
     def all_accounts(self) -> list[tuple[str, Account]]:
         """(connection id, account) for every account of every connection."""

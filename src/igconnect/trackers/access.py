@@ -49,11 +49,12 @@ def resolve_access(
     if tracker.kind == KIND_HASHTAG:
         return Access(None)
     db = runtime.state.db
-    reaching = ConnectionStore(db).reaching(tracker.account_id or tracker.target)
-    if not reaching and tracker.account_id:
-        reaching = ConnectionStore(db).reaching(tracker.target)
-    if reaching:
-        return Access(ACCESS_MANAGED, reaching[0][1].id)
+    store = ConnectionStore(db)
+    reached = store.reached(tracker.account_id or tracker.target)
+    if reached is None and tracker.account_id:
+        reached = store.reached(tracker.target)
+    if reached is not None:
+        return Access(ACCESS_MANAGED, reached.id)
     asker = discovery_asker(db, conns, prefer)
     if asker is None:
         return Access(None, close=similar_usernames(db, tracker.target))

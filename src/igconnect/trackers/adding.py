@@ -168,7 +168,7 @@ def add_trackers(
             if not pending:
                 _fail(w.item, FAILED, exc.exit_code, exc.message, _retry(exc, w.tracker))
                 continue
-            w.access = Access(None)
+            w.access = Access(None, close=similar_usernames(runtime.state.db, w.tracker.target))
             w.item.warnings.append(f"business discovery could not be asked: {exc.message}")
         if w.tracker.kind == KIND_ACCOUNT and not w.access.readable:
             if pending:
