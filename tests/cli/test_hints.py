@@ -68,6 +68,7 @@ COVERED = {
     "igconnect trackers rebalance --apply",
     "igconnect trackers classify",
     "igconnect trackers classify --set",
+    "igconnect trackers import --pending",
 }
 # Suggested by these files, followed elsewhere (the file says where) or not a next step.
 EXEMPT = {
@@ -433,6 +434,14 @@ def test_tracker_hints(
     follow(cli, unknown.stderr)  # `trackers list`
     empty = cli("trackers", "add")
     follow(cli, empty.stderr, subs={"@USERNAME": "@nike", "'#HASHTAG'": "'#x1'"})
+    # A file with an account nothing can read: its line says how to keep it anyway.
+    file = tmp_path / "trackers.csv"
+    file.write_text("tracker\n@acme_1\n@nobody_at_all\n")
+    imported = cli("trackers", "import", str(file))
+    assert imported.exit_code == ExitCode.USAGE
+    line = next(x for x in imported.stderr.splitlines() if "@nobody_at_all" in x)
+    follow(cli, line, index=-1, subs={"FILE": str(file)})  # `trackers import FILE --pending`
+    assert stored.trackers()["@nobody_at_all"].pending
     # Hashtags cannot be measured: the note says how to set one, once.
     classified = cli("trackers", "classify")
     note = next(x for x in classified.stderr.splitlines() if "--set" in x)

@@ -269,6 +269,9 @@ def import_command(
     file: str = typer.Argument(..., metavar="FILE|-", help="CSV file to read, or - for stdin."),
     sync: bool = typer.Option(False, "--sync", help="Also remove the trackers FILE does not list."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
+    pending: bool = typer.Option(
+        False, "--pending", help="Keep the accounts nothing can read yet instead of refusing them."
+    ),
     json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
     """Add the trackers of a CSV file and set their connection and volume, all or nothing.
@@ -294,7 +297,9 @@ def import_command(
             f"cannot read {file}: {reason}", hint="give the path of a CSV file"
         ) from None
     try:
-        result = import_csv(obj.runtime, text, source=file, sync=sync, dry_run=dry_run)
+        result = import_csv(
+            obj.runtime, text, source=file, sync=sync, dry_run=dry_run, pending=pending
+        )
     except ImportRefused as exc:
         for problem in exc.problems:
             obj.err.print(f"  {problem}", markup=False, highlight=False)

@@ -140,14 +140,22 @@ def _parse(text: str, problems: list[str]) -> list[_Line]:
 
 
 def import_csv(
-    runtime: Runtime, text: str, *, source: str, sync: bool = False, dry_run: bool = False
+    runtime: Runtime,
+    text: str,
+    *,
+    source: str,
+    sync: bool = False,
+    dry_run: bool = False,
+    pending: bool = False,
 ) -> ImportResult:
-    """Apply a trackers file in one transaction (see the module docstring)."""
+    """Apply a trackers file in one transaction (see the module docstring). `pending`: keep the
+    accounts nothing can read yet (as `trackers add --pending`) instead of refusing their lines."""
     problems: list[str] = []
     lines = _parse(text, problems)
     limits = limits_from(runtime.settings)
     result = ImportResult(applied=not dry_run)
-    access = _access_of_new(runtime, lines, problems)  # Meta is asked before the transaction
+    # Meta is asked before the transaction
+    access = _access_of_new(runtime, lines, problems, pending=pending)
     with runtime.state.transaction(commit=not dry_run) as db:
         store = TrackerStore(db)
         conns = carriers(db)
@@ -177,8 +185,11 @@ def _line_number(problem: str) -> int:
     return int(head) if head.isdigit() else 0
 
 
-def _access_of_new(runtime: Runtime, lines: list[_Line], problems: list[str]) -> dict[str, Access]:
-    """How each new account of the file is read; a bad line for those nothing can read."""
+def _access_of_new(
+    runtime: Runtime, lines: list[_Line], problems: list[str], *, pending: bool
+) -> dict[str, Access]:
+    """How each new account of the file is read; a bad line for those nothing can read (kept
+    pending with `pending`)."""
     store = TrackerStore(runtime.state.db)
     conns = carriers(runtime.state.db)
     out: dict[str, Access] = {}
@@ -191,10 +202,16 @@ def _access_of_new(runtime: Runtime, lines: list[_Line], problems: list[str]) ->
         try:
             found = resolve_access(runtime, tracker, conns, prefer=line.connection)
         except IgconnectError as exc:
+            if pending:
+                tracker.pending = True
+                continue
             problems.append(f"line {line.number}: {tracker.key}: business discovery: {exc.message}")
             continue
+        if not found.readable and pending:
+            tracker.pending = True
+            continue
         if not found.readable:
-            why = unreadable(tracker, found, keep=f"igconnect trackers add {tracker.key} --pending")
+            why = unreadable(tracker, found, keep="igconnect trackers import FILE --pending")
             problems.append(f"line {line.number}: {why.message} ({why.hint})")
             continue
         out[tracker.key] = found
