@@ -33,7 +33,7 @@ def add_command(
     ctx: typer.Context,
     trackers: list[str] = typer.Argument(
         None,
-        metavar="[TRACKER]...",
+        metavar="TRACKER",
         help="@USERNAME (or USERNAME) and '#HASHTAG' (quote # in the shell); several at once.",
     ),
     connection: str | None = typer.Option(
@@ -56,8 +56,9 @@ def add_command(
     """Track Instagram accounts and hashtags: a managed account on a connection that reaches it, a
     public professional account through business discovery; one nothing can read is refused.
 
-    Examples: igconnect trackers add @acme_shop acme_cafe '#summersale'
-              igconnect trackers add --all --connection acme
+    Example: igconnect trackers add @acme_shop acme_cafe '#summersale'
+
+    Every account a connection reaches: igconnect trackers add --all --connection acme
     """
     from igconnect.cli.trackers_render import render_add
     from igconnect.trackers.adding import add_trackers
