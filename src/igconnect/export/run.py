@@ -432,6 +432,10 @@ def _out_path(runtime: Runtime, options: ExportOptions) -> Path | None:
         path = Path(options.out).expanduser()
     else:
         configured = runtime.settings.get("export_path")
+        if configured and "{kind}" in configured:  # a template for every kind (export/kinds.py)
+            configured = configured.replace("{kind}", "stories").replace(
+                "{date}", datetime.now(UTC).strftime("%Y-%m-%d")
+            )
         path = Path(configured).expanduser() if configured else runtime.paths.default_export_file
     if path.is_dir():
         raise UsageError(f"{path} is a directory", hint="give a file name with --out")
