@@ -129,7 +129,7 @@ def collect_profile(clients: Clients, job: ProfileJob) -> tuple[ItemReport, Prof
                 "error",
                 f"business discovery does not find @{job.username}: not a professional "
                 "account, or the name changed (`igconnect trackers remove @"
-                f"{job.username}` if it is gone)",
+                f"{job.username} --yes` if it is gone)",
             ), None
         failure = failure_of(exc, clients, job.connection)
         return _report(job, failure.state, failure.reason), None
