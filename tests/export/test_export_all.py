@@ -89,6 +89,16 @@ def test_every_kind_into_a_directory_with_one_exit_code(setup: Any, cli: Any) ->
     for kind in ("profiles", "hashtags"):
         assert set(summary["kinds"][kind]) == KIND_KEYS
         assert set(summary["kinds"][kind]["items"][0]) == ITEM_KEYS
+    # No secret in any file written, nor in what was printed.
+    from igconnect.runtime import Runtime
+    from igconnect.secretstore import token_key
+
+    token = Runtime().secret_store.get(token_key(stored.connection("acme").id))
+    assert token
+    written = [p.read_bytes() for p in out.iterdir()]
+    written.append((setup.tmp / "data" / "archive.sqlite").read_bytes())
+    assert not any(token.encode() in w or b"sandbox-app-secret" in w for w in written)
+    assert token not in result.stdout + result.stderr
     alone = cli("export", "stories", "--out", str(setup.tmp / "s.csv"), "--json")
     assert set(json.loads(alone.stdout)) == STORY_KEYS
     profiles = cli("export", "profiles", "--no-fetch", "--out", str(setup.tmp / "p.csv"), "--json")

@@ -194,8 +194,14 @@ def test_the_31st_hashtag_in_7_days_is_skipped_before_any_call(
 def test_hashtags_spread_over_the_accounts_a_connection_reaches(setup: Any, cli: Any) -> None:
     sb = setup.sb
     _hashtags(*(f"t{i}" for i in range(45)))
+    sb.reset_counters()
     result = cli("export", "hashtags", "--out", str(setup.tmp / "h.csv"), "--json")
     assert result.exit_code == 0, result.output
+    # A search and two media reads per hashtag, sent in batches: fewer round trips than calls.
+    counters = sb.counters()
+    summary = json.loads(result.stdout)
+    assert counters["api_calls"] == summary["requests"] == 45 * 3
+    assert summary["round_trips"] == counters["round_trips"] < counters["api_calls"]
     used = {a: len(tags) for a, tags in sb.state.hashtags.items()}
     assert sum(used.values()) == 45 and max(used.values()) <= 30 and len(used) == 3
     queries = _archive(setup).execute("SELECT count(*) FROM hashtag_queries").fetchone()[0]

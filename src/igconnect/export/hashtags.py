@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from igconnect.export.public import EDGES, HASHTAG_WINDOW, HASHTAGS_PER_WINDOW, MediaItem
-from igconnect.export.results import BROKEN, COLLECTED, ItemReport
+from igconnect.export.results import BROKEN, COLLECTED, ItemReport, broken_reason
 
 if TYPE_CHECKING:
     import sqlite3
@@ -91,7 +91,7 @@ def plan_hashtags(
                     "#" + tag,
                     connection.name,
                     BROKEN,
-                    f"connection '{connection.name}' is broken",
+                    broken_reason(connection),
                     0,
                 )
             )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from igconnect.export.public import ACCESS_MANAGED, ACCESS_PUBLIC, MediaItem, ProfileRecord, excerpt
-from igconnect.export.results import BROKEN, COLLECTED, ItemReport
+from igconnect.export.results import BROKEN, COLLECTED, ItemReport, broken_reason
 
 if TYPE_CHECKING:
     import sqlite3
@@ -76,7 +76,7 @@ def plan_profiles(
                     "@" + target,
                     connection.name,
                     BROKEN,
-                    f"connection '{connection.name}' is broken",
+                    broken_reason(connection),
                     0,
                     ACCESS_MANAGED,
                 )
@@ -97,7 +97,7 @@ def plan_profiles(
                     "@" + target,
                     connection.name,
                     BROKEN,
-                    f"connection '{connection.name}' is broken",
+                    broken_reason(connection),
                     0,
                     ACCESS_PUBLIC,
                 )

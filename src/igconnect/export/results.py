@@ -68,6 +68,14 @@ class ItemReport:
         }
 
 
+def broken_reason(connection: Any) -> str:
+    """The reason an item of a broken connection carries (the summary says it once)."""
+    from igconnect.connections.model import reconnect_hint
+
+    why = connection.broken_reason or "token dead"
+    return f"connection '{connection.name}' is broken ({why}); {reconnect_hint(connection)}"
+
+
 def connection_problems(
     items: Iterable[Any], fixes: dict[str, tuple[str, str]]
 ) -> list[ConnectionProblem]:

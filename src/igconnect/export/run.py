@@ -169,7 +169,7 @@ class _Plan:
 
 
 def _plan(runtime: Runtime, options: ExportOptions) -> _Plan:
-    from igconnect.connections.model import normalise_username
+    from igconnect.connections.model import normalise_username, reconnect_hint
     from igconnect.connections.store import ConnectionStore
 
     db = runtime.state.db
@@ -216,9 +216,12 @@ def _plan(runtime: Runtime, options: ExportOptions) -> _Plan:
             reason = (
                 f"no connection assigned (run `igconnect trackers assign @{target} CONNECTION`)"
             )
-        elif connection.is_broken:  # said once for the connection, with its fix (results.py)
+        elif connection.is_broken:  # the summary says it once for the connection (results.py)
             state = col.BROKEN
-            reason = f"connection '{connection.name}' is broken"
+            reason = (
+                f"connection '{connection.name}' is broken"
+                f" ({connection.broken_reason or 'token dead'}); {reconnect_hint(connection)}"
+            )
         elif row["reached_id"] is None:
             reason = f"connection '{connection.name}' does not reach @{target}"
         if account_id:
