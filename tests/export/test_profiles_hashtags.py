@@ -232,3 +232,36 @@ def test_sandbox_answers_the_31st_hashtag_as_meta_would(setup: Any) -> None:
         want["error_subcode"],
         want["message"],
     )
+
+
+def test_a_budget_spent_elsewhere_is_learnt_from_meta_and_not_asked_again(
+    sandbox_factory: Any, cli: Any
+) -> None:
+    """Another tool used acme_1's 30 hashtags: Meta's answer (code 4, naming hashtags) skips the
+    hashtag with a warning, without pausing the app, and the next runs leave the account alone."""
+    import httpx
+
+    setup = sandbox_factory()
+    setup.connect("acme", ADA, usernames=["acme_1"])
+    sb = setup.sb
+    account = sb.world.by_username["acme_1"].id
+    token = sb.issue_token(ADA)
+    with httpx.Client(base_url=sb.base_url, timeout=10) as http:
+        for i in range(30):
+            http.get(
+                "/graph/v25.0/ig_hashtag_search",
+                params={"user_id": account, "q": f"elsewhere{i}"},
+                headers={"Authorization": f"OAuth {token}"},
+            )
+    _hashtags("coffee")
+    first = cli("export", "--out", str(setup.tmp) + "/", "--json")
+    assert first.exit_code == ExitCode.PARTIAL, first.output
+    hashtags = json.loads(first.stdout)["kinds"]["hashtags"]
+    (item,) = hashtags["items"]
+    assert item["state"] == "skipped" and "used its 30 unique hashtags" in item["reason"]
+    stories = json.loads(first.stdout)["kinds"]["stories"]
+    assert stories["exit_code"] == 0  # code 4 here is not an app throttle: nothing else paused
+    sb.reset_counters()
+    second = cli("export", "hashtags", "--out", str(setup.tmp / "h.csv"))
+    assert second.exit_code == ExitCode.NOTHING_COLLECTED  # its only hashtag waits
+    assert "#coffee skipped" in second.stderr and sb.counters()["api_calls"] == 0

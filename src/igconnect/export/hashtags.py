@@ -18,7 +18,7 @@ the stricter reading. A hashtag's id never changes: it is searched once and kept
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from igconnect.export.public import EDGES, HASHTAG_WINDOW, HASHTAGS_PER_WINDOW, MediaItem
@@ -43,11 +43,29 @@ class HashtagJob:
     hashtag_id: str | None  # known from an earlier search, or None
 
 
+BUDGET_FULL_PAUSE = timedelta(hours=24)  # how long an account Meta said is full is left alone
+
+
 @dataclass
 class HashtagOutcome:
     report: ItemReport
     hashtag_id: str | None = None  # found by this run's search
     media: dict[str, list[MediaItem]] | None = None
+    budget_full: str | None = None  # the account Meta said has used its 30 (queries elsewhere)
+
+
+def budget_key(account_id: str) -> str:
+    """The archive's pause key for an account whose hashtag budget Meta said is spent."""
+    return f"hashtags:{account_id}"
+
+
+def says_budget_spent(exc: BaseException) -> bool:
+    """Meta's answer to a query past the 30: code 4, the code of an app throttle too, so told
+    apart by the message naming hashtags (as code 10 is told from "Not enough viewers").
+    UNSURE: no public recording of Meta's text (tests/meta_answers.py, `hashtag-limit`)."""
+    from igconnect.meta.errors import MetaApiError
+
+    return isinstance(exc, MetaApiError) and exc.code == 4 and "hashtag" in exc.message.lower()
 
 
 def plan_hashtags(
@@ -115,6 +133,11 @@ def plan_hashtags(
                 )
             ]
             budgets[connection.id] = public.open_queries(accounts, now)
+            for spent in accounts:  # Meta said it was full (queries made elsewhere)
+                if public.archive.paused_until(budget_key(spent), now) is not None:
+                    budgets[connection.id][spent] |= {
+                        f"(elsewhere {i})" for i in range(HASHTAGS_PER_WINDOW)
+                    }
         used = budgets[connection.id]
         account = choose_account(used, tag)
         if account is None:
@@ -169,6 +192,14 @@ def collect_hashtag(clients: Clients, job: HashtagJob, limit: int = MEDIA_PAGE) 
             )
             media[edge] = media_items((body or {}).get("data"))
     except Exception as exc:  # one hashtag's failure must not stop the others
+        if says_budget_spent(exc):  # spent by queries igconnect did not make
+            reason = (
+                f"Meta says account {job.account_id} has used its {HASHTAGS_PER_WINDOW} unique "
+                "hashtags of the last 7 days (queries made outside igconnect); its hashtags wait "
+                f"{BUDGET_FULL_PAUSE.total_seconds() / 3600:.0f} hours, or move this one: "
+                f"`igconnect trackers assign '#{job.hashtag}' CONNECTION`"
+            )
+            return HashtagOutcome(_report(job, "skipped", reason), found, None, job.account_id)
         failure = failure_of(exc, clients, job.connection)
         return HashtagOutcome(_report(job, failure.state, failure.reason), found)
     rows = len({m.media_id for items in media.values() for m in items})

@@ -275,7 +275,12 @@ def _collect_hashtags(
     result: KindResult,
     clock: Callable[[], datetime],
 ) -> None:
-    from igconnect.export.hashtags import collect_hashtag, plan_hashtags
+    from igconnect.export.hashtags import (
+        BUDGET_FULL_PAUSE,
+        budget_key,
+        collect_hashtag,
+        plan_hashtags,
+    )
     from igconnect.export.pool import Clients, run_pool
 
     now = clock()
@@ -298,6 +303,14 @@ def _collect_hashtags(
                 public.save_hashtag_id(tag, outcome.hashtag_id, now)
             if outcome.media is not None:
                 public.record_hashtag_media(tag, outcome.media, clock())
+            if outcome.budget_full:  # not asked again before the pause ends
+                public.forget_query(outcome.budget_full, tag, now)  # Meta did not count it
+                public.archive.pause(
+                    budget_key(outcome.budget_full),
+                    now + BUDGET_FULL_PAUSE,
+                    "Meta said its hashtag budget is spent",
+                )
+                result.warnings.append(f"{outcome.report.target}: {outcome.report.reason}")
     finally:
         result.requests, result.round_trips = clients.counts
         clients.close()

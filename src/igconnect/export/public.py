@@ -225,6 +225,15 @@ class PublicArchive:
                     (account_id, hashtag, iso(at)),
                 )
 
+    def forget_query(self, account_id: str, hashtag: str, at: datetime) -> None:
+        """Take back the query recorded at `at`: Meta refused it, so it did not count."""
+        with self.archive.transaction() as db:
+            db.execute(
+                "DELETE FROM hashtag_queries WHERE account_id = ? AND hashtag = ? "
+                "AND first_queried_at = ?",
+                (account_id, hashtag, iso(at)),
+            )
+
     def record_hashtag_media(
         self, hashtag: str, media: dict[str, list[MediaItem]], at: datetime
     ) -> None:
