@@ -382,11 +382,15 @@ def _profile_ids(public: Any, options: KindOptions) -> list[str]:
 def kinds_with_trackers(runtime: Runtime) -> list[str]:
     """stories and profiles when there are account trackers, hashtags when there are hashtag ones."""
     db = runtime.state.db
-    kinds = {r[0] for r in db.execute("SELECT DISTINCT kind FROM trackers")}
+
+    def some(kind: str) -> bool:  # stops at the first one: no scan of 10,000 trackers
+        row = db.execute("SELECT 1 FROM trackers WHERE kind = ? LIMIT 1", (kind,)).fetchone()
+        return row is not None
+
     out = []
-    if "account" in kinds:
+    if some("account"):
         out += ["stories", "profiles"]
-    if "hashtag" in kinds:
+    if some("hashtag"):
         out.append("hashtags")
     return out
 
