@@ -265,3 +265,19 @@ def test_a_budget_spent_elsewhere_is_learnt_from_meta_and_not_asked_again(
     second = cli("export", "hashtags", "--out", str(setup.tmp / "h.csv"))
     assert second.exit_code == ExitCode.NOTHING_COLLECTED  # its only hashtag waits
     assert "#coffee skipped" in second.stderr and sb.counters()["api_calls"] == 0
+
+
+def test_two_connections_reaching_one_account_share_its_budget(
+    sandbox_factory: Any, cli: Any
+) -> None:
+    setup = sandbox_factory()
+    setup.connect("acme", ADA, usernames=["acme_1"])
+    setup.connect("acme2", ADA, usernames=["acme_1"])  # the same account, another connection
+    _hashtags(*(f"a{i:02}" for i in range(16)), connection="acme")
+    _hashtags(*(f"b{i:02}" for i in range(15)), connection="acme2")
+    result = cli("export", "hashtags", "--out", str(setup.tmp / "h.csv"), "--json")
+    assert result.exit_code == ExitCode.PARTIAL, result.output
+    items = json.loads(result.stdout)["items"]
+    assert [i["target"] for i in items if i["state"] == "skipped"] == ["#b14"]
+    account = setup.sb.world.by_username["acme_1"].id
+    assert len(setup.sb.state.hashtags[account]) == 30  # Meta was never asked a 31st

@@ -82,7 +82,8 @@ def plan_hashtags(
     by_id = {c.id: c for c in connections.values()}
     rows = _trackers(db, hashtags)
     ids = public.hashtag_ids([r["target"] for r in rows])
-    budgets: dict[str, dict[str, set[str]]] = {}  # connection id -> account id -> hashtags used
+    reach: dict[str, list[str]] = {}  # connection id -> the accounts it reaches
+    spent_by: dict[str, set[str]] = {}  # account id -> the hashtags it queried in the 7 days
     jobs: list[HashtagJob] = []
     skipped: list[ItemReport] = []
     warnings: list[str] = []
@@ -124,21 +125,21 @@ def plan_hashtags(
                 )
             )
             continue
-        if connection.id not in budgets:
-            accounts = [
+        if connection.id not in reach:
+            reach[connection.id] = [
                 str(r[0])
                 for r in db.execute(
                     "SELECT account_id FROM accounts WHERE connection_id = ? ORDER BY account_id",
                     (connection.id,),
                 )
             ]
-            budgets[connection.id] = public.open_queries(accounts, now)
-            for spent in accounts:  # Meta said it was full (queries made elsewhere)
-                if public.archive.paused_until(budget_key(spent), now) is not None:
-                    budgets[connection.id][spent] |= {
-                        f"(elsewhere {i})" for i in range(HASHTAGS_PER_WINDOW)
-                    }
-        used = budgets[connection.id]
+            new = [a for a in reach[connection.id] if a not in spent_by]
+            spent_by.update(public.open_queries(new, now))
+            for account_id in new:  # Meta said it was full (queries made elsewhere)
+                if public.archive.paused_until(budget_key(account_id), now) is not None:
+                    spent_by[account_id] |= {f"(elsewhere {i})" for i in range(HASHTAGS_PER_WINDOW)}
+        # One set per account, shared by every connection that reaches it: Meta counts per account.
+        used = {a: spent_by[a] for a in reach[connection.id]}
         account = choose_account(used, tag)
         if account is None:
             freed = _next_free(public, list(used), now)
