@@ -9,11 +9,7 @@ import typer
 
 from igconnect.cli import context as cli_context
 
-export_app = typer.Typer(
-    help="Export stories, profiles and hashtag media to CSV or JSONL; without a kind, all of "
-    "them that have trackers (the cron job).",
-    invoke_without_command=True,
-)
+export_app = typer.Typer(invoke_without_command=True)  # help: all_command's docstring
 
 
 def register(app: typer.Typer) -> None:
@@ -28,7 +24,7 @@ def all_command(
         "--out",
         "-o",
         help="A directory, or a file-name template with {kind} and {date} "
-        "(e.g. exports/{kind}-{date}.csv) [default: each kind's file].",
+        "(e.g. exports/{kind}-{date}.csv); default: each kind's own file.",
     ),
     fmt: str = typer.Option(None, "--format", "-f", help="csv or jsonl [default: export_format]."),
     no_fetch: bool = typer.Option(False, "--no-fetch", help="Write from the archive only."),
@@ -38,8 +34,9 @@ def all_command(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only problems."),
     json_output: bool = typer.Option(False, "--json", help="Print the run summary as JSON."),
 ) -> None:
-    """Run every kind of export that has trackers (stories, profiles, hashtags) in one locked run,
-    with one summary and one exit code.
+    """Export stories, profiles and hashtag media to CSV or JSONL. Without a kind: every kind that
+    has trackers (stories, profiles, hashtags) in one locked run, with one summary and one exit
+    code (the job `igconnect schedule install` puts in cron).
 
     Exit codes: 0 all collected, 8 some items or one kind failed, 9 nothing collected, 10 another
     export is running.
@@ -80,7 +77,7 @@ def profiles_command(
         "--out",
         "-o",
         help="Output file, or - for stdout; the public accounts' posts go beside it as "
-        "NAME-posts.csv [default: profiles.csv in the exports folder].",
+        "NAME-posts.csv (default: profiles.csv in the exports folder).",
     ),
     fmt: str = typer.Option(None, "--format", "-f", help="csv or jsonl [default: export_format]."),
     snapshots: bool = typer.Option(False, "--snapshots", help="Every observation, not the latest."),
@@ -112,7 +109,7 @@ def hashtags_command(
         None,
         "--out",
         "-o",
-        help="Output file, or - for stdout [default: hashtags.csv in the exports folder].",
+        help="Output file, or - for stdout (default: hashtags.csv in the exports folder).",
     ),
     fmt: str = typer.Option(None, "--format", "-f", help="csv or jsonl [default: export_format]."),
     no_fetch: bool = typer.Option(False, "--no-fetch", help="Write from the archive only."),
