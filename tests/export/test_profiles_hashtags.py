@@ -281,3 +281,16 @@ def test_two_connections_reaching_one_account_share_its_budget(
     assert [i["target"] for i in items if i["state"] == "skipped"] == ["#b14"]
     account = setup.sb.world.by_username["acme_1"].id
     assert len(setup.sb.state.hashtags[account]) == 30  # Meta was never asked a 31st
+
+
+def test_a_managed_account_on_instagram_login_is_read_through_its_own_node(
+    sandbox_factory: Any, cli: Any
+) -> None:
+    setup = sandbox_factory()
+    setup.connect("insta", "acme_1", provider="instagram")
+    result = cli("export", "profiles", "--out", "-")
+    assert result.exit_code == 0, result.output
+    (row,) = read_csv(result.stdout)
+    acct = setup.sb.world.by_username["acme_1"]
+    assert (row["username"], row["access"], row["connection"]) == ("acme_1", "managed", "insta")
+    assert int(row["followers_count"]) == acct.followers
