@@ -294,3 +294,35 @@ def test_a_managed_account_on_instagram_login_is_read_through_its_own_node(
     acct = setup.sb.world.by_username["acme_1"]
     assert (row["username"], row["access"], row["connection"]) == ("acme_1", "managed", "insta")
     assert int(row["followers_count"]) == acct.followers
+
+
+def test_a_throttled_account_is_paused_and_not_called_again(sandbox_factory: Any, cli: Any) -> None:
+    setup = sandbox_factory(scenarios=["throttled@acme_2"])
+    setup.connect("acme", ADA)
+    sb = setup.sb
+    out = str(setup.tmp / "p.csv")
+    first = cli("export", "profiles", "--out", out)
+    assert first.exit_code == ExitCode.PARTIAL, first.output
+    assert "@acme_2 (connection acme): throttled: Meta throttled the account" in first.stderr
+    assert {r["username"] for r in read_csv(setup.tmp / "p.csv")} == {"acme_1", "acme_3"}
+    sb.reset_counters()
+    again = cli("export", "profiles", "--out", out)
+    assert again.exit_code == ExitCode.PARTIAL
+    assert "not called" in again.stderr
+    assert sb.counters()["api_calls"] == 2  # acme_1 and acme_3 only
+
+
+def test_an_app_throttle_stops_every_call_of_the_run_and_the_next(
+    sandbox_factory: Any, cli: Any
+) -> None:
+    setup = sandbox_factory(scenarios=["app-throttled"])
+    setup.connect("acme", ADA)
+    _hashtags("coffee", "tea")
+    sb = setup.sb
+    first = cli("export", "hashtags", "--out", str(setup.tmp / "h.csv"))
+    assert first.exit_code == ExitCode.NOTHING_COLLECTED, first.output
+    assert "Meta throttled the app" in first.stderr
+    sb.reset_counters()
+    again = cli("export", "hashtags", "--out", str(setup.tmp / "h.csv"))
+    assert again.exit_code == ExitCode.NOTHING_COLLECTED
+    assert "not called" in again.stderr and sb.counters()["api_calls"] == 0

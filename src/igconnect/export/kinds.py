@@ -245,12 +245,12 @@ def _collect_profiles(
     result: KindResult,
     clock: Callable[[], datetime],
 ) -> None:
-    from igconnect.export.pool import Clients, run_pool
+    from igconnect.export.pool import run_pool
     from igconnect.export.profiles import collect_profile, plan_profiles
 
     jobs, skipped, broken = plan_profiles(runtime.state.db, connections, _targets(options, "@"))
     result.items.extend(skipped)
-    clients = Clients(runtime, connections)
+    clients = _clients(runtime, public, connections, clock)
     records = []
     try:
         for report, record in run_pool(
@@ -264,7 +264,7 @@ def _collect_profiles(
     finally:
         result.requests, result.round_trips = clients.counts
         clients.close()
-    _settle(runtime, result, clients, broken)
+    _settle(result, clients, broken, public, clock())
 
 
 def _collect_hashtags(
@@ -281,7 +281,7 @@ def _collect_hashtags(
         collect_hashtag,
         plan_hashtags,
     )
-    from igconnect.export.pool import Clients, run_pool
+    from igconnect.export.pool import run_pool
 
     now = clock()
     jobs, skipped, warnings, broken = plan_hashtags(
@@ -292,7 +292,7 @@ def _collect_hashtags(
     runtime.warnings.extend(warnings)
     for job in jobs:  # counted before the call: Meta counts a query even when it fails
         public.record_query(job.account_id, job.hashtag, now)
-    clients = Clients(runtime, connections)
+    clients = _clients(runtime, public, connections, clock)
     try:
         for outcome in run_pool(
             jobs, lambda j: collect_hashtag(clients, j), runtime.settings.get("export_concurrency")
@@ -314,11 +314,35 @@ def _collect_hashtags(
     finally:
         result.requests, result.round_trips = clients.counts
         clients.close()
-    _settle(runtime, result, clients, broken)
+    _settle(result, clients, broken, public, clock())
 
 
-def _settle(runtime: Runtime, result: KindResult, clients: Any, broken: dict[str, Any]) -> None:
+def _clients(
+    runtime: Runtime, public: Any, connections: dict[str, Any], clock: Callable[[], datetime]
+) -> Any:
+    from igconnect.export.archive import from_iso, iso
+    from igconnect.export.pool import Clients
+
+    # Read here, once: the workers run in threads, and the archive's connection is this thread's.
+    rows = public.db.execute(
+        "SELECT key, until, reason FROM pauses WHERE until > ?", (iso(clock()),)
+    ).fetchall()
+    active: dict[str, tuple[datetime, str]] = {}
+    for r in rows:
+        until = from_iso(r["until"])
+        if until is not None:
+            active[r["key"]] = (until, r["reason"])
+    return Clients(runtime, connections, lambda key: active.get(key))
+
+
+def _settle(
+    result: KindResult, clients: Any, broken: dict[str, Any], public: Any, now: datetime
+) -> None:
+    """Throttles archived as pauses, broken connections said once with their fix."""
     from igconnect.connections.model import reconnect_hint
+
+    for key, seconds, reason in clients.pauses:  # the next runs do not call before it ends
+        public.archive.pause(key, now + timedelta(seconds=seconds), reason)
 
     fixes = dict(broken)
     for name in clients.broken:

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from igconnect.errors import IgconnectError, SecretStoreError, UnsafeSetupError
@@ -40,13 +41,49 @@ class Clients:
     """The run's clients, opened on first use; a connection whose token is dead is closed for
     the rest of the run and marked broken in the state store (once)."""
 
-    def __init__(self, runtime: Runtime, connections: dict[str, Connection]) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        connections: dict[str, Connection],
+        paused: Callable[[str], tuple[datetime, str] | None] = lambda key: None,
+    ) -> None:
         self.runtime = runtime
         self.connections = connections
+        self.paused = paused  # the archive's pauses: what Meta throttled in an earlier run
         self._clients: dict[str, Any] = {}
         self._closed: dict[str, Failure] = {}
         self._lock = threading.Lock()
         self.broken: list[str] = []
+        self.pauses: list[tuple[str, float, str]] = []  # (key, seconds, reason) to archive
+
+    def throttled(
+        self, name: str, scope: str, seconds: float, reason: str, account: str | None = None
+    ) -> Failure:
+        """Meta throttled a call: what it throttled (the app: every connection; a user, Page or
+        custom limit: the connection; an account, or a policy block: that account) is not called
+        again this run, and the pause is archived so the next runs wait too (calls made while
+        blocked extend the block)."""
+        failure = Failure(THROTTLED, reason)
+        with self._lock:
+            if scope in ("account", "blocked") and account:
+                self.pauses.append((f"account:{account}", seconds, reason))
+                return failure
+            key = "app" if scope == "app" else f"connection:{name}"
+            self.pauses.append((key, seconds, reason))
+            for other in [name] if key != "app" else list(self.connections):
+                self._closed.setdefault(other, failure)
+        return failure
+
+    def account_paused(self, account: str) -> Failure | None:
+        """An account Meta throttled (this run or, archived, an earlier one)."""
+        with self._lock:
+            if any(key == f"account:{account}" for key, _, _ in self.pauses):
+                return Failure(THROTTLED, "Meta throttled the account earlier in this run")
+        pause = self.paused(f"account:{account}")
+        if pause is None:
+            return None
+        until, why = pause
+        return Failure(THROTTLED, f"{why} (paused until {until:%Y-%m-%d %H:%M} UTC, not called)")
 
     def get(self, name: str) -> Any:
         """The client of connection `name`, or a Failure saying why there is none."""
@@ -57,6 +94,13 @@ class Clients:
                 return self._closed[name]
             if name in self._clients:
                 return self._clients[name]
+            pause = self.paused("app") or self.paused(f"connection:{name}")
+            if pause is not None:
+                until, why = pause
+                self._closed[name] = Failure(
+                    THROTTLED, f"{why} (paused until {until:%Y-%m-%d %H:%M} UTC, not called)"
+                )
+                return self._closed[name]
             connection = self.connections[name]
             try:
                 client = batching_client(self.runtime, connection)
@@ -123,14 +167,21 @@ def mark_broken(runtime: Runtime, name: str, reason: str, *, may_recover: bool =
         log.warning("could not mark connection %s broken: %s", name, exc)
 
 
-def failure_of(exc: BaseException, clients: Clients, connection: str) -> Failure:
-    """A failed call as the report says it; a dead token closes its connection."""
+def failure_of(
+    exc: BaseException, clients: Clients, connection: str, account: str | None = None
+) -> Failure:
+    """A failed call as the report says it; a dead token closes its connection, a throttle
+    pauses what Meta throttled (`account`: the managed account the call was about)."""
     from igconnect.meta.errors import MetaApiError, MetaUnreachable, Throttled, TokenDead
 
     if isinstance(exc, TokenDead):
         return clients.dead(connection, exc.reason)
     if isinstance(exc, Throttled):
-        return Failure(THROTTLED, f"Meta throttled the calls ({short(exc)}); try the next run")
+        what = {"app": "app", "account": "account", "blocked": "account"}.get(
+            exc.scope, "connection"
+        )
+        why = f"Meta throttled the {what} ({short(exc)})"
+        return clients.throttled(connection, exc.scope, exc.wait_seconds, why, account)
     if isinstance(exc, MetaApiError | MetaUnreachable):
         return Failure(FAILED, short(exc))
     log.error("unexpected failure: %s", type(exc).__name__, exc_info=exc)

@@ -115,6 +115,10 @@ def collect_profile(clients: Clients, job: ProfileJob) -> tuple[ItemReport, Prof
     client = clients.get(job.connection)
     if isinstance(client, Failure):
         return _report(job, client.state, client.reason), None
+    managed = job.node if job.access == ACCESS_MANAGED else None
+    paused = clients.account_paused(managed) if managed else None
+    if paused is not None:
+        return _report(job, paused.state, paused.reason), None
     try:
         if job.access == ACCESS_MANAGED:
             body = client.get(job.node, {"fields": PROFILE_FIELDS})
@@ -131,10 +135,10 @@ def collect_profile(clients: Clients, job: ProfileJob) -> tuple[ItemReport, Prof
                 "account, or the name changed (`igconnect trackers remove @"
                 f"{job.username} --yes` if it is gone)",
             ), None
-        failure = failure_of(exc, clients, job.connection)
+        failure = failure_of(exc, clients, job.connection, managed)
         return _report(job, failure.state, failure.reason), None
     except Exception as exc:  # one profile's failure must not stop the others
-        failure = failure_of(exc, clients, job.connection)
+        failure = failure_of(exc, clients, job.connection, managed)
         return _report(job, failure.state, failure.reason), None
     record = ProfileRecord(
         account_id=str(node.get("id") or (job.node if job.access == ACCESS_MANAGED else "")),
