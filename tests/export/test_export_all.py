@@ -144,7 +144,7 @@ def test_a_dead_connection_is_one_line_with_its_fix(sandbox_factory: Any, cli: A
     setup = sandbox_factory(scenarios=["already-connected@acme_1", "password-changed@bobs_bakery"])
     setup.connect("ada", ADA, usernames=["acme_1", "acme_2", "acme_3"])
     bob_token = setup.connect("bob", BOB, usernames=["bobs_bakery"])
-    _trackers("#bread", "#cake", connection="bob")
+    _trackers("#bread", "#cake", "@nike", connection="bob")  # nike: public, any Facebook path
     out = setup.tmp / "exports"
     out.mkdir()
     for _ in range(2):  # the run that finds it dead, and the next one that skips it
@@ -156,6 +156,8 @@ def test_a_dead_connection_is_one_line_with_its_fix(sandbox_factory: Any, cli: A
             "(#bread, #cake, @bobs_bakery); run `igconnect login --reconnect bob`"
         ], result.stderr
         assert "skipped" not in result.stderr
+        nike = [r for r in read_csv(out / "profiles.csv") if r["username"] == "nike"]
+        assert [(r["access"], r["connection"]) for r in nike] == [("public", "ada")]
     # Secrets never on screen nor in a file.
     texts = [result.stdout, result.stderr] + [p.read_text() for p in out.iterdir()]
     assert not any(bob_token in t for t in texts)

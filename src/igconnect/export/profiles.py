@@ -242,10 +242,15 @@ class _DiscoveryAsker:
         return self._first[connection.id]
 
     def choose(self, assigned: Connection | None) -> tuple[Connection, str] | str:
+        """The asking connection and account; a broken one only when no working one can ask
+        (then the item is reported broken, with that connection's fix)."""
+        own = None
         if assigned is not None and assigned.provider == "facebook":
             account = self._account(assigned)
             if account is not None:
-                return assigned, account
+                own = (assigned, account)
+                if not assigned.is_broken:
+                    return own
         for name in sorted(self.connections):
             connection = self.connections[name]
             if connection.provider != "facebook" or connection.is_broken:
@@ -253,6 +258,8 @@ class _DiscoveryAsker:
             account = self._account(connection)
             if account is not None:
                 return connection, account
+        if own is not None:
+            return own
         return (
             "a public account is read through business discovery, which needs a Facebook Login "
             "connection reaching at least one Instagram account: run `igconnect login`"
