@@ -35,7 +35,7 @@ _HEADER = (
 @dataclass(frozen=True)
 class Setting:
     key: str
-    kind: str  # str, int, float, bool, choice, url, version, path, timezone
+    kind: str  # str, int, float, bool, choice, url, version, path, timezone, list (of text)
     default: Any
     help: str
     choices: tuple[str, ...] = ()
@@ -49,6 +49,10 @@ class Setting:
     def parse(self, raw: str, *, origin: str) -> Any:
         """Turn text from the command line or the environment into a value of this setting."""
         raw = raw.strip()
+        if self.kind == "list":  # comma-separated on the command line and in the environment
+            return self.check(
+                [part.strip() for part in raw.split(",") if part.strip()], origin=origin
+            )
         if self.kind == "bool":
             lowered = raw.lower()
             if lowered in ("1", "true", "yes", "on"):
@@ -69,6 +73,10 @@ class Setting:
         """Validate a value already typed (from the TOML file, or parsed)."""
         if value is None:
             return None
+        if self.kind == "list":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ConfigError(f"{origin}: expected a list of texts, got {value!r}")
+            return list(dict.fromkeys(value))
         if self.kind == "bool":
             if not isinstance(value, bool):
                 raise ConfigError(f"{origin}: expected true or false, got {value!r}")
@@ -316,6 +324,14 @@ SETTINGS: dict[str, Setting] = {
             "UTC",
             "IANA time zone of the accounts' days (sequences, report dates), e.g. Europe/Paris",
         ),
+        Setting(
+            "doctor_accept",
+            "list",
+            [],
+            "doctor findings accepted as known and permanent: `CHECK-ID` or `CHECK-ID:SUBJECT` "
+            "(a connection, @account, Page name or id); shown as accepted, they do not fail the "
+            "exit code; `igconnect doctor --accept RULE` and `--unaccept RULE` edit it",
+        ),
         Setting("report_title", "str", "Instagram story report", "title of `igconnect report`"),
         Setting(
             "report_logo", "path", None, "logo image (PNG, JPEG, GIF, WebP or SVG) in the report"
@@ -556,6 +572,8 @@ def settings_table_markdown() -> str:
         shown = (
             "(none)"
             if default is None
+            else "[]"
+            if default == []
             else str(default).lower()
             if isinstance(default, bool)
             else str(default)

@@ -68,6 +68,7 @@ EXEMPT = {
     "igconnect demo": "the name of the command in a docstring",
     "igconnect login --invite": "the name of the option in a docstring",
     "igconnect schedule show": "a pointer in the ssh hint of the paste path",
+    "igconnect login --no-browser": "tests/e2e/test_login_cli.py (paste the redirect URL)",
     "igconnect connections": "the name of the command group in a docstring",
     "igconnect connections ...": "the name of the command group in a docstring",
     "igconnect logout": "the name of the command in a docstring",

@@ -14,7 +14,17 @@ from igconnect.errors import ExitCode
 from tests import stored
 from tests.doctor.conftest import connect
 
-CHECK_KEYS = {"id", "title", "status", "evidence", "fix", "command", "details"}
+CHECK_KEYS = {
+    "id",
+    "title",
+    "status",
+    "evidence",
+    "fix",
+    "command",
+    "details",
+    "accepted",
+    "accept_as",
+}
 
 
 def test_json_schema_is_pinned(sandbox: Any, cli: Any) -> None:
@@ -33,6 +43,7 @@ def test_json_schema_is_pinned(sandbox: Any, cli: Any) -> None:
         "could_not_check",
         "problems",
         "warnings",
+        "accepted",
         "connections",
         "connections_with_problems",
         "exit_code",
@@ -216,7 +227,7 @@ def test_secrets_never_printed(sandbox: Any, cli: Any) -> None:
 def test_verbose_adds_details(sandbox: Any, cli: Any) -> None:
     sb = sandbox()
     connect(sb)
-    plain = cli("doctor").stdout
+    plain = cli("doctor", "--all").stdout
     verbose = cli("doctor", "-v").stdout
     assert "permissions: {" in verbose and "permissions: {" not in plain
     assert "usage: {" in verbose

@@ -39,7 +39,7 @@ def _find(doc: dict[str, Any], check_id: str, account: str | None = None) -> dic
 
 
 def _run_both(cli: Any) -> tuple[Any, dict[str, Any]]:
-    text = cli("doctor")
+    text = cli("doctor", "--all")
     as_json = cli("doctor", "--json")
     assert text.exit_code == as_json.exit_code
     return text, _json(as_json)

@@ -279,3 +279,16 @@ def test_connections_list_show_rename(
     assert Runtime().secret_store.get(token_key(moved.id)) == token
     missing = cli("connections", "show", "acme")
     assert missing.exit_code == ExitCode.NOT_FOUND
+
+
+def test_login_again_after_logout_revoke(
+    sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any
+) -> None:
+    # Meta forgets the grant on a revoke, and a new consent grants again: no sandbox restart.
+    sandbox_env()
+    assert cli("login", "--name", "acme").exit_code == 0
+    assert cli("logout", "acme", "--revoke", "--yes").exit_code == 0
+    again = cli("login", "--name", "acme")
+    assert again.exit_code == 0, again.stderr
+    assert "acme" in stored.connections()
+    assert cli("doctor", "acme").exit_code == 0

@@ -250,9 +250,13 @@ def test_no_fetch_and_window(setup: Any, cli: Any) -> None:
     assert result.exit_code == 0, result.output
     assert setup.sb.request_count() == calls
     assert {r["username"] for r in read_csv(out2)} == {"acme_1"}
-    empty = cli("export", "stories", "--no-fetch", "--out", str(out2), "--until", "2000-01-01")
+    window = ["--since", "1999-01-01", "--until", "2000-01-01"]  # a window with no story in it
+    empty = cli("export", "stories", "--no-fetch", "--out", str(out2), *window)
     assert empty.exit_code == 0 and read_csv(out2) == []
-    bad = cli("export", "stories", "--since", "yesterday")
+    # before the default window (export_window_days back): nothing can be in it
+    before = cli("export", "stories", "--no-fetch", "--out", str(out2), "--until", "2000-01-01")
+    assert before.exit_code == ExitCode.USAGE and "the window is empty" in before.stderr
+    bad = cli("export", "stories", "--since", "soon")
     assert bad.exit_code == ExitCode.USAGE and "is not a date" in bad.stderr
     unknown = cli("export", "stories", "--account", "acme_9")
     assert unknown.exit_code == ExitCode.NOT_FOUND

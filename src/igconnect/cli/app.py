@@ -18,6 +18,10 @@ from igconnect.redact import redact
 class IgconnectGroup(TyperGroup):
     """Translates every igconnect error into one line on stderr and its exit code."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _tidy_metavars(self)
+
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
@@ -45,6 +49,97 @@ class IgconnectGroup(TyperGroup):
 
     def list_commands(self, ctx: typer.Context) -> list[str]:  # type: ignore[override]
         return list(self.commands)  # in the order they were added, not alphabetical
+
+
+def _tidy_metavars(command: Any) -> None:
+    """Help reads as users write: a flag shows no value (not `<bool>`), a value is named in
+    capitals (`FILE`, `NAME`) and never by its Python type (`<str>`, `<list[str]>`); options
+    without a chosen metavar are named after their option. Paragraphs wrapped in the source are
+    joined, so a sentence is not cut where the docstring's line ended."""
+    from typer.core import TyperArgument, TyperOption
+
+    for param in command.params:
+        param.help = _literal(param.help)
+        if isinstance(param, TyperOption):
+            if param.is_flag or param.count:
+                param.metavar = ""
+            elif param.metavar is None:
+                name = param.name or "value"
+                param.metavar = METAVARS.get(name, name.upper())
+        elif isinstance(param, TyperArgument):
+            if param.metavar is None:
+                param.metavar = (param.name or "value").upper()
+            elif not param.required and param.metavar.startswith("["):
+                param.metavar = param.metavar.strip("[]")  # typer adds the brackets itself
+            # typer shows an argument's Python type beside its name; the name says it all
+            param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+    command.help = _literal(unwrap_help(command.help))
+    make_help_option = command.get_help_option
+
+    def get_help_option(ctx: Any) -> Any:
+        option = make_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = get_help_option
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_metavars(sub)
+
+
+# How users write the values of options that did not choose a metavar themselves.
+METAVARS = {
+    "account": "USERNAME",
+    "accounts": "N",
+    "app_id": "ID",
+    "app_secret": "SECRET",
+    "breakdowns": "auto|now|never",
+    "fmt": "csv|jsonl",
+    "connection": "NAME",
+    "home": "DIR",
+    "instagram_app_id": "ID",
+    "latency": "MS",
+    "out": "FILE",
+    "port": "PORT",
+    "provider": "facebook|instagram",
+    "reconnect": "NAME",
+    "redirect_uri": "URI",
+    "seed": "N",
+    "set_volume": "high|normal",
+    "since": "DATE",
+    "source": "NAME",
+    "stories": "N",
+    "target": "NAME",
+    "timeout": "SECONDS",
+    "until": "DATE",
+}
+
+
+def _literal(text: str | None) -> str | None:
+    """Help text shown as written: typer reads it as rich markup, where `[default: x]` would
+    vanish (leaving "or - for stdout .")."""
+    return text.replace("[", "\\[") if text else text
+
+
+EXAMPLE_STARTS = ("$ ", "igconnect ", "- ", "* ", "  ")
+
+
+def unwrap_help(text: str | None) -> str | None:
+    """Join the lines of each paragraph of a docstring, except paragraphs of examples or lists
+    (typer keeps single line breaks after the first paragraph)."""
+    if not text:
+        return text
+    import inspect
+
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    out = []
+    for paragraph in paragraphs:
+        lines = paragraph.splitlines()
+        if any(line.startswith(EXAMPLE_STARTS) for line in lines[1:]):
+            out.append(paragraph)
+        else:
+            out.append(" ".join(line.strip() for line in lines))
+    return "\n\n".join(out)
 
 
 def _database_failure(ctx: typer.Context, exc: Exception) -> IgconnectError | None:
@@ -151,6 +246,7 @@ def _register_commands() -> None:
     from igconnect.cli import (
         app_cmd,
         archive_cmd,
+        completion_cmd,
         config_cmd,
         connections_cmd,
         demo_cmd,
@@ -176,6 +272,7 @@ def _register_commands() -> None:
         app_cmd,
         config_cmd,
         sandbox_cmd,
+        completion_cmd,
     ):
         register = getattr(module, "register", None)
         if register is not None:
@@ -189,6 +286,9 @@ _register_commands()
 
 def main() -> None:
     """Console-script entry point."""
+    from igconnect.cli.completion_cmd import prepare_if_completing
+
+    prepare_if_completing()
     try:
         app()
     except BrokenPipeError:  # the reader of our output went away (e.g. `| head`) during --help

@@ -66,14 +66,7 @@ def show_command(
     for column in ("setting", "value", "from", "environment variable"):
         table.add_column(column)
     for row in rows:
-        value = (
-            ""
-            if row["value"] is None
-            else str(row["value"]).lower()
-            if isinstance(row["value"], bool)
-            else str(row["value"])
-        )
-        table.add_row(row["key"], value, row["source"], row["env"])
+        table.add_row(row["key"], _shown(row["value"]), row["source"], row["env"])
     obj.out.print(table)
 
 
@@ -87,7 +80,7 @@ def get_command(ctx: typer.Context, key: str = typer.Argument(..., help="Setting
     _refuse_secret(key)
     value = obj.runtime.settings.get(key)
     if value is not None:
-        obj.out.print(str(value).lower() if isinstance(value, bool) else str(value))
+        obj.out.print(_shown(value))
 
 
 @config_app.command("set")
@@ -122,6 +115,17 @@ def unset_command(ctx: typer.Context, key: str = typer.Argument(..., help="Setti
     with obj.runtime.edit() as doc:
         removed = unset_value(doc, key)
     obj.success(f"{key} reset to its default" if removed else f"{key} was not set")
+
+
+def _shown(value: object) -> str:
+    """A value as `config set` takes it: true/false, a list comma-separated."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
 
 
 def _refuse_secret(key: str) -> None:

@@ -64,8 +64,9 @@ def list_command(
     """List the connections: kind, user, accounts, trackers, status (and when Meta last confirmed
     it), days until expiry.
 
-    With --check it exits 4 if a token is dead, 5 if one could not be read, 7 if Meta could not
-    be asked about one; 0 when every token was confirmed. Safe from cron (no prompt, bounded).
+    It exits 5 when the secret store cannot be used (no token can be read). With --check it exits
+    4 if a token is dead, 5 if one could not be read, 7 if Meta could not be asked about one; 0
+    when every token was confirmed. Safe from cron (no prompt, bounded).
 
     Example: igconnect connections list --check
     """
@@ -82,7 +83,13 @@ def _list_text(obj: cli_context.CliContext, result: Any) -> None:
         return
     from rich.table import Table
 
-    table = Table(title=f"tokens in the {summaries[0].secret_store}", title_justify="left")
+    unreadable = result.store_error is not None
+    title = (
+        "Connections (their tokens cannot be read: the secret store is unavailable)"
+        if unreadable
+        else f"Connections (tokens in the {summaries[0].secret_store})"
+    )
+    table = Table(title=title, title_justify="left")
     for column in (
         "name",
         "provider",
@@ -109,7 +116,7 @@ def _list_text(obj: cli_context.CliContext, result: Any) -> None:
             c.user_name,
             ", ".join("@" + u for u in s.usernames) or "(none)",
             str(s.trackers),
-            _status(c),
+            "token unreadable" if unreadable else _status(c),
             checked,
             _days(s.token_days_left),
             _days(s.data_access_days_left),
@@ -118,6 +125,14 @@ def _list_text(obj: cli_context.CliContext, result: Any) -> None:
     for s in summaries:
         if s.check is not None and s.check.result in ("broken", "checkpoint"):
             obj.warn(f"'{s.connection.name}': {s.check.message}")
+    if result.store_error is not None:
+        _store_error(obj, result.store_error)
+
+
+def _store_error(obj: cli_context.CliContext, exc: Any) -> None:
+    """The one-line error of an unusable secret store: what happened, what to do."""
+    hint = f" — {exc.hint}" if exc.hint else ""
+    obj.err.print(f"Error: the tokens cannot be read: {exc.message}{hint}", markup=False)
 
 
 @connections_app.command("show")
@@ -150,7 +165,7 @@ def _show_text(obj: cli_context.CliContext, details: Any) -> None:
         ("provider", c.provider),
         ("kind", _kind(c) + (", token from an invite link" if c.origin == "invite" else "")),
         ("user", f"{c.user_name} ({c.user_id})"),
-        ("status", _status(c)),
+        ("status", "token unreadable" if details.token_error else _status(c)),
         ("checked", checked),
         ("token", f"{details.token} in the {summary.secret_store}"),
         (
@@ -177,6 +192,8 @@ def _show_text(obj: cli_context.CliContext, details: Any) -> None:
     for p in details.reach.pages:
         if not p.instagram_account_id:
             obj.out.print(f"  Page '{p.name}' ({p.id}): no linked Instagram account")
+    if details.token_error is not None:
+        _store_error(obj, details.token_error)
 
 
 @connections_app.command("invites")

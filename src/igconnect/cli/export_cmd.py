@@ -191,8 +191,14 @@ def stories_command(
         None, "--out", "-o", help="Output file, or - for stdout [default: setting export_path]."
     ),
     fmt: str = typer.Option(None, "--format", "-f", help="csv or jsonl [default: export_format]."),
-    since: str = typer.Option(None, "--since", help="Stories posted on or after DATE (UTC)."),
-    until: str = typer.Option(None, "--until", help="Stories posted on or before DATE (UTC)."),
+    since: str = typer.Option(
+        None,
+        "--since",
+        help="Stories posted on or after DATE (UTC): 2026-11-22, 24h, 7d, today, yesterday.",
+    ),
+    until: str = typer.Option(
+        None, "--until", help="Stories posted on or before DATE (UTC; a date includes that day)."
+    ),
     snapshots: bool = typer.Option(False, "--snapshots", help="Every observation, not the latest."),
     no_fetch: bool = typer.Option(False, "--no-fetch", help="Write from the archive only."),
     account: list[str] = typer.Option(
@@ -216,14 +222,16 @@ def stories_command(
 
     Example: igconnect export stories --out /srv/reports/stories.csv --quiet
     """
-    from igconnect.export.run import ExportOptions, export_stories, parse_date
+    from igconnect.export.run import ExportOptions, export_stories
+    from igconnect.timestamps import parse_window
 
     obj = cli_context.get(ctx)
+    window = parse_window(since, until, default_days=obj.runtime.settings.get("export_window_days"))
     options = ExportOptions(
         out=out,
         format=fmt,
-        since=parse_date(since) if since else None,
-        until=parse_date(until, end=True) if until else None,
+        since=window[0],
+        until=window[1],
         snapshots=snapshots,
         fetch=not no_fetch,
         accounts=list(account),

@@ -73,9 +73,16 @@ def login_command(
     (docs/login.md). Over SSH, or with --no-browser, paste the address the browser ends on.
     A login without a permission story collection needs exits 18 and names it.
 
-    Examples: igconnect login --name acme;
-    igconnect login --system-user --name agency-bot < token-file;
-    igconnect login --invite --name client-shop, then igconnect login --complete 'ADDRESS'
+    Examples (a login here; a system user's token on stdin; an invite link, then the address
+    the client's browser ended on):
+
+    $ igconnect login --name acme
+
+    $ igconnect login --system-user --name agency-bot < token-file
+
+    $ igconnect login --invite --name client-shop
+
+    $ igconnect login --complete 'http://localhost:8765/callback?code=...&state=...'
     """
     from igconnect.errors import UsageError
 

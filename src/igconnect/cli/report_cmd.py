@@ -19,9 +19,14 @@ def report_command(
     ctx: typer.Context,
     out: Path = typer.Option(..., "--out", "-o", help="The HTML file to write."),
     since: str = typer.Option(
-        None, "--since", help="Stories posted on or after DATE (UTC) [default: export_window_days]."
+        None,
+        "--since",
+        help="Stories posted on or after DATE (UTC): 2026-11-22, 24h, 7d, today, yesterday "
+        "[default: export_window_days].",
     ),
-    until: str = typer.Option(None, "--until", help="Stories posted on or before DATE (UTC)."),
+    until: str = typer.Option(
+        None, "--until", help="Stories posted on or before DATE (UTC; a date includes that day)."
+    ),
     account: list[str] = typer.Option(
         [], "--account", "-a", help="Only this account (repeatable)."
     ),
@@ -38,15 +43,16 @@ def report_command(
 
     Example: igconnect report --since 2026-11-01 --until 2026-11-30 --out november.html
     """
-    from igconnect.export.run import parse_date
     from igconnect.report.build import build_report
     from igconnect.report.model import ReportOptions
+    from igconnect.timestamps import parse_window
 
     obj = cli_context.get(ctx)
+    window = parse_window(since, until, default_days=obj.runtime.settings.get("export_window_days"))
     options = ReportOptions(
         out=out,
-        since=parse_date(since) if since else None,
-        until=parse_date(until, end=True) if until else None,
+        since=window[0],
+        until=window[1],
         accounts=list(account),
         connections=list(connection),
     )

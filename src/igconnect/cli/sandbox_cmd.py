@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from typing import Annotated
 
@@ -34,9 +36,16 @@ def serve(
         str | None, typer.Option("--app-secret", help="The sandbox app's secret.", hidden=True)
     ] = None,
 ) -> None:
-    """Serve the sandbox until Ctrl-C and print the variables that point igconnect at it.
+    """Serve the sandbox until stopped and print the variables that point igconnect at it.
 
-    Example: eval "$(igconnect sandbox serve --scenario few-viewers@acme_2 &)"
+    The exports go to stdout, which is closed once they are written, so a shell can read them
+    while the sandbox runs on in the background. IGCONNECT_SANDBOX_PID says whom to stop.
+
+    Examples:
+
+    $ eval "$(igconnect sandbox serve --port 0 --scenario few-viewers@acme_2 &)"
+
+    $ kill $IGCONNECT_SANDBOX_PID
     """
     import time
 
@@ -69,14 +78,18 @@ def serve(
         ) from None
     for name, value in sb.env().items():
         sys.stdout.write(f"export {name}={value}\n")
+    sys.stdout.write(f"export IGCONNECT_SANDBOX_PID={os.getpid()}\n")
     sys.stdout.flush()
+    _close_stdout()
     shown = ", ".join(cfg.scenarios) or "none"
     sys.stderr.write(
         f"Sandbox listening on {sb.base_url} (seed {seed}, {accounts} accounts, "
-        f"scenarios: {shown}). Press Ctrl-C to stop.\n"
-        "Eval the exports above in another shell, then set the app up: docs/sandbox.md.\n"
+        f"scenarios: {shown}). Stop it with Ctrl-C, or `kill {os.getpid()}` in the background.\n"
+        "Eval the exports above in your shell, then set the app up: docs/sandbox.md.\n"
     )
     sys.stderr.flush()
+    # `kill` stops it as cleanly as Ctrl-C.
+    signal.signal(signal.SIGTERM, _stop)
     try:
         while True:
             time.sleep(3600)
@@ -85,3 +98,21 @@ def serve(
     finally:
         sb.stop()
         sys.stderr.write("Sandbox stopped.\n")
+
+
+def _close_stdout() -> None:
+    """Let `$(igconnect sandbox serve &)` return: command substitution waits until every writer
+    of its pipe has closed it, and the exports are all there is to read."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real stream (tests in-process)
+    if os.isatty(fd):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -87,9 +87,12 @@ class ConnectionList:
 
     summaries: list[ConnectionSummary]
     checked: bool = False
+    store_error: IgconnectError | None = None  # the secret store cannot be used: no token readable
 
     @property
     def exit_code(self) -> ExitCode:
+        if self.store_error is not None and self.summaries:
+            return self.store_error.exit_code
         if not self.checked:
             return ExitCode.OK
         return checks_exit_code([s.check for s in self.summaries if s.check is not None])
@@ -104,9 +107,12 @@ class ConnectionDetails:
     reach: Reach
     token: str  # masked
     trackers: list[str] = field(default_factory=list)
+    token_error: IgconnectError | None = None  # why the token cannot be read, if it cannot
 
     @property
     def exit_code(self) -> ExitCode:
+        if self.token_error is not None:
+            return self.token_error.exit_code
         check = self.summary.check
         return checks_exit_code([check]) if check is not None else ExitCode.OK
 
@@ -153,13 +159,18 @@ def _days(value: float | None) -> float | None:
 
 
 def _store_description(runtime: Runtime) -> str:
+    return _store_state(runtime)[0]
+
+
+def _store_state(runtime: Runtime) -> tuple[str, IgconnectError | None]:
+    """The secret store's description, and why it cannot be used (None when it can)."""
     try:
         store = runtime.secret_store
         if hasattr(store, "backend"):
             store.backend()  # resolves the keyring so the description names it
-        return store.description
+        return store.description, None
     except IgconnectError as exc:
-        return f"unavailable: {exc.message}"
+        return f"unavailable: {exc.message}", exc
 
 
 def summarize(
@@ -211,7 +222,7 @@ def expiry_warnings(runtime: Runtime, summary: ConnectionSummary) -> list[str]:
 def list_connections(runtime: Runtime, *, check: bool = False) -> ConnectionList:
     """Every connection; `check`: confirm each token with Meta first (in parallel) and record it."""
     checks = _check(runtime, ConnectionStore(runtime.state.db).all()) if check else {}
-    store = _store_description(runtime)
+    store, store_error = _store_state(runtime)
     with runtime.state.snapshot() as db:
         connections = ConnectionStore(db)
         usernames = connections.usernames_by_connection()
@@ -229,7 +240,7 @@ def list_connections(runtime: Runtime, *, check: bool = False) -> ConnectionList
     for summary in summaries:
         summary.check = checks.get(summary.connection.id)
         runtime.warnings.extend(expiry_warnings(runtime, summary))
-    return ConnectionList(summaries, checked=check)
+    return ConnectionList(summaries, checked=check, store_error=store_error)
 
 
 def _check(runtime: Runtime, connections: list[Connection]) -> dict[str, StatusCheck]:
@@ -252,12 +263,15 @@ def show_connection(runtime: Runtime, name: str, *, check: bool = False) -> Conn
         trackers=len(trackers),
     )
     summary.check = checks.get(connection.id)
+    token_error: IgconnectError | None = None
     try:
         token = mask(runtime.secret_store.get(token_key(connection.id)))
     except IgconnectError as exc:
-        token = f"unavailable: {exc.message}"
+        token, token_error = f"unavailable: {exc.message}", exc
     runtime.warnings.extend(expiry_warnings(runtime, summary))
-    return ConnectionDetails(summary=summary, reach=reach, token=token, trackers=trackers)
+    return ConnectionDetails(
+        summary=summary, reach=reach, token=token, trackers=trackers, token_error=token_error
+    )
 
 
 def rename(runtime: Runtime, old: str, new: str) -> Connection:

@@ -80,21 +80,69 @@ def linked(state: AccountState) -> Finding:
     return _not_reached(state)
 
 
+def _discovered_name(state: AccountState, username: str) -> tuple[bool, str | None]:
+    """Ask Meta's business discovery (through an account this login reaches) whether @username
+    is a professional account, and its display name: (found, name). (True, None) when it could not
+    be asked, so nothing is claimed."""
+    from igconnect.meta.errors import MetaApiError, TokenDead
+
+    reached = list(state.conn.live_accounts())
+    if not reached or state.conn.provider != "facebook":
+        return True, None
+    fields = f"business_discovery.username({username}){{id,username,name}}"
+    try:
+        body = state.client().get(reached[0], {"fields": fields})
+    except TokenDead:
+        raise
+    except MetaApiError as exc:
+        if exc.code == 110:  # Meta's answer for a name that is no public professional account
+            return False, None
+        return True, None
+    found = (body or {}).get("business_discovery") or {}
+    return True, (str(found["name"]) if found.get("name") else None)
+
+
 def _not_reached(state: AccountState) -> Finding:
     """An account the settings expect (or a tracker names) that no live Page reaches."""
     conn = state.conn
-    stored = state.stored
+    stored = state.stored or state.expected
     username = state.username or (stored.username if stored else "?")
     page_id = stored.page_id if stored else None
-    page_name = (stored.page_name if stored else None) or page_id or "its Page"
+    page_name = (stored.page_name if stored else None) or page_id
+    basis = ""
+    if stored is not None and stored is state.expected and state.expected_from:
+        basis = f" (where connection '{state.expected_from}' found it)"
     headline = f"Instagram account @{username} is not linked to any Page this login can see"
     live_pages = {str(p.get("id")): p for p in conn.pages or []}
     details: dict[str, Any] = {"expected_page_id": page_id}
+    if page_id is None and username != "?":
+        # Nothing recorded: a live Page bearing the account's display name is the one it was
+        # meant to be linked to (clients name both after the brand).
+        found, name = _discovered_name(state, username)
+        if not found:
+            return failure(
+                f"{headline}, and Meta's business discovery finds no professional account "
+                f"@{username}",
+                [
+                    f"Check the spelling of @{username}; if it is right, the account is personal "
+                    "or was renamed.",
+                    _link_steps("", username)[0],
+                    "Then link it to the client's Facebook Page from the Instagram app and log in again.",
+                ],
+                reconnect_command(conn.name),
+                **details,
+            )
+        named = [p for p in live_pages.values() if name and _same(p.get("name"), name)]
+        if len(named) == 1:
+            page_id, page_name = str(named[0].get("id")), str(named[0].get("name"))
+            basis = f" (it bears the account's name, {name})"
+            details = {"expected_page_id": page_id, "expected_by": "name"}
     if page_id and page_id in live_pages:
         other = (live_pages[page_id].get("instagram_business_account") or {}).get("username")
         what = f"linked to @{other}" if other else "not linked to any Instagram account"
+        details["linked_instead"] = other
         return failure(
-            f"{headline}: Page '{page_name}' is {what}",
+            f"{headline}: Page '{page_name}'{basis} is {what}",
             [
                 f"In the Instagram app of @{other or 'the wrong account'}, unlink the Page "
                 f"'{page_name}' (Settings → Accounts Center → remove the Page).",
@@ -117,18 +165,25 @@ def _not_reached(state: AccountState) -> Finding:
             picked_pages=picked,
             **details,
         )
+    the_page = f"the Page '{page_name}'" if page_name else "the client's Facebook Page"
     return failure(
         f"{headline}" + (f" (Page '{page_name}' is gone from /me/accounts)" if page_id else ""),
         [
             "Possible causes: the Page was deleted or unlinked, "
             f"{conn.connection.user_name or 'the user'} lost their role on it, or it was not "
             "picked in the login dialog.",
-            *_link_steps(str(page_name), username)[1:3],
-            "Then log in again and tick the Page in the dialog.",
+            f"Link @{username} to {the_page} from the Instagram app: Settings → Accounts Center "
+            "(or 'Sharing to other apps') → Facebook → pick the Page, not a personal profile.",
+            _link_steps("", username)[2],
+            f"Then log in again and tick {the_page} in the dialog.",
         ],
         reconnect_command(conn.name),
         **details,
     )
+
+
+def _same(a: object, b: str) -> bool:
+    return isinstance(a, str) and a.strip().casefold() == b.strip().casefold()
 
 
 @check(

@@ -72,6 +72,8 @@ class CheckResult:
     fix: list[str] = field(default_factory=list)
     command: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    accepted_by: str | None = None  # the doctor_accept rule that accepts this finding
+    accept_as: str | None = None  # the rule that would accept it (`doctor --accept RULE`)
 
     @classmethod
     def of(cls, spec: CheckSpec, finding: Finding) -> CheckResult:
@@ -87,11 +89,16 @@ class CheckResult:
 
     @property
     def is_problem(self) -> bool:
-        return self.status in (FAILURE, CRASHED)
+        return self.status in (FAILURE, CRASHED) and not self.accepted_by
 
     @property
     def is_warning(self) -> bool:
-        return self.status in (WARNING, COULD_NOT_CHECK)
+        return self.status in (WARNING, COULD_NOT_CHECK) and not self.accepted_by
+
+    @property
+    def needs_attention(self) -> bool:
+        """Shown by the short report: a problem, a warning, or an accepted one (as one line)."""
+        return self.status not in (OK, SKIPPED)
 
     def fix_steps(self) -> list[str]:
         """The fix as numbered-step texts, the command to run last."""
@@ -109,6 +116,8 @@ class CheckResult:
             "fix": self.fix_steps(),
             "command": self.command,
             "details": self.details,
+            "accepted": self.accepted_by,
+            "accept_as": self.accept_as,
         }
 
 

@@ -10,10 +10,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from igconnect.doctor.model import STATUSES, CheckResult
+from igconnect.doctor.model import OK, SKIPPED, STATUSES, CheckResult
 from igconnect.errors import ExitCode
 
 SCHEMA_VERSION = 1
+
+
+def tally(results: list[CheckResult]) -> str:
+    """One line of counts: '1 problem, 1 accepted, 20 ok, 4 skipped', or 'all 9 checks ok'."""
+    if results and all(r.status == OK for r in results):
+        return f"all {len(results)} checks ok" if len(results) != 1 else "1 check ok"
+    counts = [
+        (sum(1 for r in results if r.is_problem), "problem", "problems"),
+        (sum(1 for r in results if r.is_warning), "warning", "warnings"),
+        (sum(1 for r in results if r.accepted_by), "accepted", "accepted"),
+        (sum(1 for r in results if r.status == OK), "ok", "ok"),
+        (sum(1 for r in results if r.status == SKIPPED), "skipped", "skipped"),
+    ]
+    parts = [f"{n} {one if n == 1 else many}" for n, one, many in counts if n]
+    return ", ".join(parts) or "no checks"
 
 
 @dataclass
@@ -66,6 +81,7 @@ class Summary:
     counts: dict[str, int]
     problems: int  # failures + crashes
     warnings: int  # warnings + could-not-check
+    accepted: int  # findings accepted by the doctor_accept setting (in neither count above)
     environment_problems: int
     connections_with_problems: int
     connections: int
@@ -80,7 +96,11 @@ class Summary:
 
     @property
     def text(self) -> str:
-        """'2 problems in 1 connection; 1 warning', or 'No problems found'."""
+        """'2 problems in 1 connection; 1 warning; 1 accepted', or 'No problems found'."""
+        head = self._problems_text()
+        return f"{head}; {self.accepted} accepted" if self.accepted else head
+
+    def _problems_text(self) -> str:
         if not self.problems:
             head = "No problems found"
         else:
@@ -101,6 +121,7 @@ class Summary:
             **{status: self.counts.get(status, 0) for status in STATUSES},
             "problems": self.problems,
             "warnings": self.warnings,
+            "accepted": self.accepted,
             "connections": self.connections,
             "connections_with_problems": self.connections_with_problems,
             "exit_code": int(self.exit_code),
@@ -128,6 +149,7 @@ class DoctorReport:
             counts=dict(counts),
             problems=sum(1 for r in self.results() if r.is_problem),
             warnings=sum(1 for r in self.results() if r.is_warning),
+            accepted=sum(1 for r in self.results() if r.accepted_by),
             environment_problems=sum(1 for r in self.environment if r.is_problem),
             connections_with_problems=sum(
                 1 for c in self.connections if any(r.is_problem for r in c.results())
@@ -138,6 +160,9 @@ class DoctorReport:
     @property
     def exit_code(self) -> ExitCode:
         return self.summary.exit_code
+
+    def to_json(self) -> dict[str, Any]:
+        return self.to_dict()
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -19,6 +19,7 @@ from igconnect.doctor import (
     checks_export,
     checks_trackers,
 )
+from igconnect.doctor.accept import apply_rules
 from igconnect.doctor.model import (
     BLOCKING,
     CHECKS,
@@ -43,7 +44,7 @@ from igconnect.errors import IgconnectError, NotFoundError
 from igconnect.redact import redact
 
 if TYPE_CHECKING:
-    from igconnect.connections.model import Connection
+    from igconnect.connections.model import Account, Connection
     from igconnect.runtime import Runtime
 
 _ = (checks_env, checks_export, checks_connection, checks_account, checks_trackers)
@@ -202,8 +203,21 @@ def _discover(state: ConnectionState, account: str | None) -> list[AccountState]
 
     chosen = [b for b in blocks if matches(b)]
     if not chosen:
-        chosen = [AccountState(state, None, wanted, None, None)]
+        block = AccountState(state, None, wanted, None, None)
+        block.expected, block.expected_from = _expected_elsewhere(state, wanted)
+        chosen = [block]
     return chosen
+
+
+def _expected_elsewhere(state: ConnectionState, username: str) -> tuple[Account | None, str | None]:
+    """An account this connection never recorded: the Page another connection recorded it on,
+    so a wrong-Page link can still be told from a missing one."""
+    from igconnect.connections.store import ConnectionStore
+
+    for other, account in ConnectionStore(state.runtime.state.db).reaching(username):
+        if account.page_id:
+            return account, other.name
+    return None, None
 
 
 def _account_report(block: AccountState) -> AccountReport:
@@ -328,4 +342,5 @@ def run_doctor(
         return report
     for chosen in _select_connections(runtime, connection, account):
         report.connections.append(_check_connection(runner, env, env_results, chosen, account))
+    apply_rules(report, runtime.settings.get("doctor_accept"))
     return report

@@ -87,6 +87,9 @@ class AccountState:
     username: str | None = None
     page: dict[str, Any] | None = None  # the live Page it is linked to (Facebook path)
     stored: Account | None = None  # what the state store expects, if anything
+    # Not recorded on this connection: where another connection recorded it (its name in _from).
+    expected: Account | None = None
+    expected_from: str | None = None
     stories: list[dict[str, Any]] | None = None
     throttled: Throttled | None = None
     _client: GraphClient | None = None

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -144,19 +144,10 @@ class ExportResult:
 
 
 def parse_date(text: str, *, end: bool = False) -> datetime:
-    """`2026-11-22` (a whole UTC day; `end` = the day after) or an ISO 8601 time."""
-    text = text.strip()
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return moment + timedelta(days=1) if end else moment
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"'{text}' is not a date", hint="write dates as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """A date as users write it (igconnect.timestamps.parse_moment)."""
+    from igconnect.timestamps import parse_moment
+
+    return parse_moment(text, end=end)
 
 
 # -- planning -------------------------------------------------------------------------------------

@@ -116,7 +116,9 @@ def run_login(
         url = provider.authorize_url(
             server.redirect_uri, state, pkce=pkce, rerequest=rerequest, config_id=config_id
         )
-        _start_browser(server, url, options, runtime, open_url, paste_input, notify, provider_name)
+        _start_browser(
+            server, url, options, runtime, open_url, paste_input, notify, provider_name, timeout
+        )
         callback = server.wait(timeout)
         notify("Login received; finishing it with Meta…")
         try:
@@ -169,6 +171,7 @@ def _start_browser(
     paste_input: TextIO | None,
     notify: Callable[[str], None],
     provider_name: str,
+    timeout: float,
 ) -> None:
     login_kind = "Instagram Login" if provider_name == INSTAGRAM else "Facebook Login"
     if open_url is not None:
@@ -190,14 +193,33 @@ def _start_browser(
         notify(f"Opened your browser for {login_kind}. If it did not open, visit:\n{url}")
     else:
         notify(f"Open this address in a browser to log in with {login_kind}:\n{url}")
-    if plan.accept_paste or not opened:
-        why = plan.why if plan.accept_paste else "no browser could be opened"
+    pasting = plan.accept_paste or not opened
+    if pasting:
+        # Say why only when it is true: a browser that did open (BROWSER set without a display)
+        # is not "no display".
+        why = (
+            ""
+            if opened
+            else f"({plan.why if plan.accept_paste else 'no browser could be opened'}) "
+        )
         notify(
-            f"({why}) When the browser ends on an address starting with {server.redirect_uri}, "
+            f"{why}When the browser ends on an address starting with {server.redirect_uri}, "
             "paste that whole address here and press Enter. For a login from another machine, "
             f"`ssh -L {server.port}:localhost:{server.port}` lets its browser reach this one."
         )
         _read_pasted_urls(server, paste_input if paste_input is not None else sys.stdin, notify)
+    notify(waiting_hint(timeout, pasting))
+
+
+def waiting_hint(timeout: float, pasting: bool) -> str:
+    """What the person can do while igconnect waits: the dialog may refuse without coming back."""
+    text = f"Waiting up to {timeout:g} s for the login; press Ctrl-C to cancel."
+    if not pasting:
+        text += (
+            " If the dialog refuses or cannot come back here, cancel and run "
+            "`igconnect login --no-browser` to paste the address the browser ends on."
+        )
+    return text
 
 
 def _read_pasted_urls(
