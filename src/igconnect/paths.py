@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from igconnect.errors import ExitCode
+
 APP_NAME = "igconnect"
 CONFIG_FILE_NAME = "config.toml"
 
@@ -15,6 +17,15 @@ class Paths:
     config_dir: Path
     data_dir: Path  # state store, archive, file token store
     state_dir: Path  # logs, locks, usage seen
+
+    exit_code = ExitCode.OK  # `config path` shows them as its result
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "config_file": str(self.config_file),
+            "data_dir": str(self.data_dir),
+            "state_dir": str(self.state_dir),
+        }
 
     @property
     def config_file(self) -> Path:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from igconnect.errors import ConfigError, NotFoundError, UsageError
+from igconnect.errors import ConfigError, ExitCode, NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from tomlkit import TOMLDocument
@@ -540,6 +540,41 @@ class Settings:
 
     def __getitem__(self, key: str) -> Any:
         return self.get(key)
+
+
+@dataclass
+class SettingValue:
+    key: str
+    value: Any
+    source: str  # env | file | default
+    env: str
+
+
+@dataclass
+class SettingValues:
+    """`config show`: every setting, its value and where the value comes from."""
+
+    file: Path
+    settings: list[SettingValue]
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": str(self.file),
+            "settings": [
+                {"key": s.key, "value": s.value, "source": s.source, "env": s.env}
+                for s in self.settings
+            ],
+        }
+
+
+def setting_values(settings: Settings, file: Path) -> SettingValues:
+    rows = []
+    for key, setting in SETTINGS.items():
+        value, source = settings.get_with_source(key)
+        rows.append(SettingValue(key, value, source, setting.env))
+    return SettingValues(file, rows)
 
 
 def set_value(doc: TOMLDocument, key: str, raw: str) -> Any:

@@ -48,7 +48,7 @@ def _three_kinds(sb: Sandbox, cli: Any) -> None:
 
 
 def _rows(result: Any) -> dict[str, dict[str, Any]]:
-    return {row["name"]: row for row in json.loads(result.stdout)}
+    return {row["name"]: row for row in json.loads(result.stdout)["connections"]}
 
 
 def test_check_confirms_every_kind_with_one_call_each_and_records_it(

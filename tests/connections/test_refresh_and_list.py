@@ -97,7 +97,7 @@ def test_connections_list_json_keys_are_stable(
     run_login(Runtime(), LoginOptions(name="acme"), open_url=FakeBrowser())
     result = cli("connections", "list", "--json")
     assert result.exit_code == 0, result.stderr
-    (row,) = json.loads(result.stdout)
+    (row,) = json.loads(result.stdout)["connections"]
     assert (
         tuple(row)
         == SUMMARY_KEYS

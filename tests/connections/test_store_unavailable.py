@@ -41,7 +41,7 @@ def test_list_says_the_tokens_cannot_be_read(no_keyring: None, cli: Any) -> None
 def test_list_json_and_show_exit_secret_store(no_keyring: None, cli: Any) -> None:
     result = cli("connections", "list", "--json")
     assert result.exit_code == ExitCode.SECRET_STORE
-    (row,) = json.loads(result.stdout)
+    (row,) = json.loads(result.stdout)["connections"]
     assert row["secret_store"].startswith("unavailable: ")
     show = cli("connections", "show", "acme")
     assert show.exit_code == ExitCode.SECRET_STORE

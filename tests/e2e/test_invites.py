@@ -48,7 +48,7 @@ def test_an_invite_completed_by_the_client(sandbox_env: Callable[..., Sandbox], 
     query = parse_qs(urlsplit(url).query)
     assert query["client_id"] == ["1000000000000001"] and query["code_challenge_method"] == ["S256"]
     assert "login --complete" in made.stderr and "expires" not in made.stdout
-    (invite,) = json.loads(cli("connections", "invites", "--json").stdout)
+    (invite,) = json.loads(cli("connections", "invites", "--json").stdout)["invites"]
     assert invite["name"] == "bobs" and invite["status"] == "pending"
     secret = json.loads(_secrets()[f"invite:{invite['id']}"])
     # The state is in the URL by design; the verifier never is, and neither is in a file.
@@ -64,7 +64,7 @@ def test_an_invite_completed_by_the_client(sandbox_env: Callable[..., Sandbox], 
     assert connection.origin == "invite" and connection.user_name == "Bob Brand"
     assert f"invite:{invite['id']}" not in _secrets()  # used: its secret is gone
     assert cli("connections", "invites").stderr.startswith("No pending invites")
-    (used,) = json.loads(cli("connections", "invites", "--all", "--json").stdout)
+    (used,) = json.loads(cli("connections", "invites", "--all", "--json").stdout)["invites"]
     assert used["status"] == "used" and used["connection"] == "bobs"
 
     again = cli("login", "--complete", address)

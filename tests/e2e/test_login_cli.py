@@ -265,7 +265,7 @@ def test_connections_list_show_rename(
     _assign_trackers("acme", "one", "two")
     listed = cli("connections", "list", "--json")
     assert listed.exit_code == 0, listed.stderr
-    (row,) = json.loads(listed.stdout)
+    (row,) = json.loads(listed.stdout)["connections"]
     assert row["name"] == "acme" and row["trackers"] == 2 and row["status"] == "ok"
     assert 59 <= row["token_days_left"] <= 61
     shown = cli("connections", "show", "acme")

@@ -36,7 +36,7 @@ def test_two_people_reaching_one_account_both_connect(
         a.username for a in stored.reach("bob").accounts
     }
     assert both == {"acme_1"}
-    listed = json.loads(cli("connections", "list", "--json").stdout)
+    listed = json.loads(cli("connections", "list", "--json").stdout)["connections"]
     assert [row["name"] for row in listed if "acme_1" in row["accounts"]] == ["ada", "bob"]
 
 
@@ -73,7 +73,7 @@ def test_system_user_token_from_stdin_connects_lists_and_exports(
     listed = cli("connections", "list")
     row = next(line for line in listed.stdout.splitlines() if " bot " in line)
     assert "system user" in row and "never" in row
-    (data,) = json.loads(cli("connections", "list", "--json").stdout)
+    (data,) = json.loads(cli("connections", "list", "--json").stdout)["connections"]
     assert data["kind"] == "system_user" and data["token_days_left"] is None
     # A person's login next to it reaches the same accounts: both connect.
     assert cli("login", "--name", "ada").exit_code == 0

@@ -7,8 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
+from igconnect.connections.model import Connection
 from igconnect.errors import ConflictError, LoginFailed
+from igconnect.login.finish import AlreadyConnected
 from igconnect.login.flow import LoginOptions, run_login
+from igconnect.meta.oauth import Identity
 from igconnect.runtime import Runtime
 from igconnect.sandbox import Sandbox
 from igconnect.secretstore import token_key
@@ -99,6 +102,9 @@ def test_declined_permission_is_reported(sandbox_env: Callable[..., Sandbox]) ->
     browser.wait()
     assert "instagram_manage_insights" in result.connection.scopes_declined
     assert "permission instagram_manage_insights was declined" in result.missing
+    # said once, with its fix, not again among the other things missing
+    assert result.missing_permissions == ["instagram_manage_insights"]
+    assert not any("instagram_manage_insights" in m for m in result.missing_besides_permissions)
     assert "igconnect doctor acme" in browser.final_pages[0].text
     # A reconnect asks again for what was declined.
     again = FakeBrowser()
@@ -126,3 +132,21 @@ def test_a_code_exchange_whose_answer_is_lost_is_not_sent_again(
     assert "log in again" in (info.value.hint or "")
     assert sb.request_count("/graph/v25.0/oauth/access_token") == 1  # sent once
     assert stored.connections() == {}
+
+
+@pytest.mark.parametrize(
+    ("error", "title"),
+    [
+        (
+            AlreadyConnected(Connection(name="acme", provider="facebook"), Identity("7", "Ada")),
+            "Already connected",
+        ),
+        # the words alone decide nothing: only the class says who is connected
+        (ConflictError("the person is already connected, in other words"), "Not connected"),
+        (ConflictError("a connection named 'acme' already exists"), "Not connected"),
+    ],
+)
+def test_the_failure_page_is_chosen_by_the_error_class(error: ConflictError, title: str) -> None:
+    from igconnect.login.flow import _failure_page
+
+    assert f"<h1 id=title>{title}</h1>" in _failure_page(error)

@@ -370,3 +370,31 @@ def test_instagram_credential_answers_say_which_app_to_use(
         assert info.value.exit_code == ExitCode.CONFIG
         assert APP_ID in info.value.message  # says which id Meta refused
     assert SECRET not in info.value.message + hint
+
+
+@pytest.mark.parametrize(
+    ("answer_id", "bad_secret"),
+    [
+        ("ig-bad-client-secret", True),
+        ("fb-bad-client-secret", True),
+        ("ig-invalid-platform-app", False),
+        ("ig-code-used", False),
+        ("fb-bad-app-id", False),
+    ],
+)
+def test_a_refused_app_secret_is_a_field_of_the_error(answer_id: str, bad_secret: bool) -> None:
+    """Meta's code does not tell a wrong app secret apart (1, 100 or 400): the parser reads Meta's
+    recorded text once, and the login code decides on the field."""
+    from igconnect.meta.errors import error_from_body
+    from tests.meta_answers import BY_ID
+
+    answer = BY_ID[answer_id]
+    fields = dict(answer.fields)
+    if answer.body is not None:
+        body = answer.body
+    elif "error_message" in fields:  # api.instagram.com's shape
+        body = fields
+    else:
+        body = {"error": fields}
+    error = error_from_body(answer.status or 400, body)
+    assert error.bad_client_secret is bad_secret

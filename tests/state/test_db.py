@@ -89,3 +89,37 @@ def test_a_writer_waits_for_another_then_gives_up_clearly(tmp_path: Path) -> Non
         pass
     with waiter.transaction():  # free again
         pass
+
+
+def test_the_switch_to_wal_waits_out_a_busy_file_by_its_error_code(tmp_path: Path) -> None:
+    """SQLite answers SQLITE_BUSY at once while another connection holds the file; the switch
+    retries on that code (not on the words of the message) and gives up on anything else."""
+    import threading
+
+    path = tmp_path / "busy.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    waiting = sqlite3.connect(path, timeout=0, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError) as busy:
+        waiting.execute("PRAGMA journal_mode=WAL")
+    assert busy.value.sqlite_errorcode == sqlite3.SQLITE_BUSY
+    release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    release.start()
+    StateStore._wal(waiting)
+    release.join()
+    assert waiting.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    holder.close()
+    waiting.close()
+
+    class Worded:  # an error that only says "locked", without SQLite's code
+        calls = 0
+
+        def execute(self, sql: str) -> None:
+            self.calls += 1
+            raise sqlite3.OperationalError("database is locked")
+
+    worded = Worded()
+    with pytest.raises(sqlite3.OperationalError):
+        StateStore._wal(worded)  # type: ignore[arg-type]
+    assert worded.calls == 1

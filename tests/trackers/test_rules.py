@@ -92,7 +92,7 @@ def test_load_summary_for_doctor() -> None:
     assert c.hashtag_budget == 0 and c.empty
     assert summary.empty_connections == ["c"]
     assert summary.unassigned == ["@free"]
-    assert set(summary.to_dict()) == {"connections", "unassigned", "orphaned", "empty_connections"}
+    assert set(summary.to_json()) == {"connections", "unassigned", "orphaned", "empty_connections"}
 
 
 def test_choose_prefers_reachable_working_least_loaded() -> None:

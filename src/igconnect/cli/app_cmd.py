@@ -14,6 +14,7 @@ import typer
 
 from igconnect.cli import context as cli_context
 from igconnect.cli.output import render
+from igconnect.errors import ExitCode
 
 meta_app = typer.Typer(help="Set up the Meta app igconnect logs in with.", no_args_is_help=True)
 
@@ -27,6 +28,8 @@ class AppSetResult:
     stored: list[tuple[str, str]] = field(default_factory=list)  # (what, app id)
     secret_store: str = ""
 
+    exit_code = ExitCode.OK
+
     def to_json(self) -> dict[str, Any]:
         return {
             "app_id": next((i for w, i in self.stored if w == "meta"), None),
@@ -38,6 +41,8 @@ class AppSetResult:
 @dataclass
 class AppInfo:
     info: dict[str, str | None]
+
+    exit_code = ExitCode.OK
 
     def to_json(self) -> dict[str, str | None]:
         return self.info

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.output import render
 
 config_app = typer.Typer(
     help="Show and change settings (file, environment overrides, defaults).", no_args_is_help=True
@@ -28,20 +31,14 @@ def path_command(
     Example: igconnect config path -v
     """
     obj = cli_context.get(ctx)
-    paths = obj.runtime.paths
-    if obj.wants_json(json_output):
-        obj.emit_json(
-            {
-                "config_file": str(paths.config_file),
-                "data_dir": str(paths.data_dir),
-                "state_dir": str(paths.state_dir),
-            }
-        )
-        return
-    obj.out.print(str(paths.config_file))
-    if verbose or obj.verbose:
-        obj.info(f"data dir: {paths.data_dir}")
-        obj.info(f"state dir: {paths.state_dir}")
+
+    def text(obj: cli_context.CliContext, paths: Any) -> None:
+        obj.out.print(str(paths.config_file))
+        if verbose or obj.verbose:
+            obj.info(f"data dir: {paths.data_dir}")
+            obj.info(f"state dir: {paths.state_dir}")
+
+    render(obj, obj.runtime.paths, text, json_flag=json_output)
 
 
 @config_app.command("show")
@@ -49,24 +46,25 @@ def show_command(
     ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help="Output JSON.")
 ) -> None:
     """Show every setting with its value and where the value comes from. Never shows a secret."""
-    from igconnect.settings import SETTINGS
+    from igconnect.settings import setting_values
 
     obj = cli_context.get(ctx)
-    settings = obj.runtime.settings
-    rows = []
-    for key, setting in SETTINGS.items():
-        value, source = settings.get_with_source(key)
-        rows.append({"key": key, "value": value, "source": source, "env": setting.env})
-    if obj.wants_json(json_output):
-        obj.emit_json({"file": str(obj.runtime.paths.config_file), "settings": rows})
-        return
-    from rich.table import Table
+    shown = setting_values(obj.runtime.settings, obj.runtime.paths.config_file)
+    render(obj, shown, _show_text, json_flag=json_output)
 
-    table = Table(title=str(obj.runtime.paths.config_file), title_justify="left")
-    for column in ("setting", "value", "from", "environment variable"):
-        table.add_column(column)
-    for row in rows:
-        table.add_row(row["key"], _shown(row["value"]), row["source"], row["env"])
+
+def _show_text(obj: cli_context.CliContext, shown: Any) -> None:
+    from igconnect.cli.tables import table as new_table
+
+    table = new_table(
+        ("setting", "text"),
+        ("value", "text"),
+        ("from", "id"),
+        ("environment variable", "text"),
+        title=str(shown.file),
+    )
+    for row in shown.settings:
+        table.add_row(row.key, _shown(row.value), row.source, row.env)
     obj.out.print(table)
 
 

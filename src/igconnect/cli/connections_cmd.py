@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.collapse import collapse_by_subject
 from igconnect.cli.output import render
 
 connections_app = typer.Typer(
@@ -81,7 +82,7 @@ def _list_text(obj: cli_context.CliContext, result: Any) -> None:
     if not summaries:
         obj.info("No connections yet: run `igconnect login` to add one.")
         return
-    from rich.table import Table
+    from igconnect.cli.tables import table as new_table
 
     unreadable = result.store_error is not None
     title = (
@@ -89,20 +90,19 @@ def _list_text(obj: cli_context.CliContext, result: Any) -> None:
         if unreadable
         else f"Connections (tokens in the {summaries[0].secret_store})"
     )
-    table = Table(title=title, title_justify="left")
-    for column in (
-        "name",
-        "provider",
-        "kind",
-        "user",
-        "accounts",
-        "trackers",
-        "status",
-        "checked",
-        "token days",
-        "data days",
-    ):
-        table.add_column(column)
+    table = new_table(
+        ("name", "id"),
+        ("provider", "id"),
+        ("kind", "text"),
+        ("user", "text"),
+        ("accounts", "text"),
+        ("trackers", "number"),
+        ("status", "text"),
+        ("checked", "text"),
+        ("token days", "number"),
+        ("data days", "number"),
+        title=title,
+    )
     now = datetime.now(UTC)
     for s in summaries:
         c = s.connection
@@ -122,9 +122,13 @@ def _list_text(obj: cli_context.CliContext, result: Any) -> None:
             _days(s.data_access_days_left),
         )
     obj.out.print(table)
-    for s in summaries:
-        if s.check is not None and s.check.result in ("broken", "checkpoint"):
-            obj.warn(f"'{s.connection.name}': {s.check.message}")
+    dead = [
+        (s.connection.name, s.check.message)
+        for s in summaries
+        if s.check is not None and s.check.result in ("broken", "checkpoint")
+    ]
+    for line in collapse_by_subject(dead):
+        obj.warn(line)
     if result.store_error is not None:
         _store_error(obj, result.store_error)
 
@@ -218,11 +222,17 @@ def _invites_text(obj: cli_context.CliContext, result: Any) -> None:
     if not result.invites:
         obj.info("No pending invites: `igconnect login --invite --name NAME` makes one.")
         return
-    from rich.table import Table
+    from igconnect.cli.tables import table as new_table
 
-    table = Table()
-    for column in ("id", "connection", "provider", "status", "made", "expires", "used"):
-        table.add_column(column)
+    table = new_table(
+        ("id", "id"),
+        ("connection", "id"),
+        ("provider", "id"),
+        ("status", "text"),
+        ("made", "text"),
+        ("expires", "text"),
+        ("used", "text"),
+    )
     for invite in result.invites:
         name = invite.name + (" (renewal)" if invite.reconnect_id else "")
         table.add_row(
@@ -265,25 +275,15 @@ def refresh_command(
     Facebook tokens cannot be renewed this way: log in again with `igconnect login --reconnect NAME`.
     """
     from igconnect.connections.service import refresh_connections
-    from igconnect.errors import AuthError, PartialFailure
 
     obj = cli_context.get(ctx)
-    outcomes = refresh_connections(obj.runtime, name)
-    if obj.wants_json(json_output):
-        obj.emit_json([o.to_json() for o in outcomes])
-    for outcome in outcomes:
-        line = f"{outcome.name}: {outcome.message}"
-        if outcome.action in ("refreshed", "checked"):
-            if not obj.wants_json(json_output):
-                obj.success(line)
-        else:
-            obj.warn(line)
-    obj.flush_warnings()
-    bad = [o for o in outcomes if o.action not in ("refreshed", "checked")]
-    if bad and len(bad) == len(outcomes):
-        raise AuthError(
-            f"no connection could be refreshed ({len(bad)} failed)",
-            hint="see the lines above; `igconnect doctor NAME` explains each",
-        )
-    if bad:
-        raise PartialFailure(f"{len(bad)} of {len(outcomes)} connections could not be refreshed")
+    render(obj, refresh_connections(obj.runtime, name), _refresh_text, json_flag=json_output)
+
+
+def _refresh_text(obj: cli_context.CliContext, result: Any) -> None:
+    for outcome in result.outcomes:
+        if outcome.succeeded:
+            obj.success(f"{outcome.name}: {outcome.message}")
+    # the same failure on many connections (Meta down) is one line naming them
+    for line in collapse_by_subject((o.name, o.message) for o in result.failed):
+        obj.warn(line)

@@ -134,26 +134,16 @@ def _change_accepted(
 
 
 def _print_check_list(obj: cli_context.CliContext, json_output: bool) -> None:
+    from igconnect.doctor.model import CheckCatalogue
     from igconnect.doctor.runner import CHECKS
 
-    rows = [
-        {
-            "id": spec.id,
-            "title": spec.title,
-            "scope": spec.scope,
-            "providers": list(spec.providers),
-            "depends": list(spec.depends),
-            "proves": spec.proves,
-            "fix": spec.usual_fix,
-        }
-        for spec in CHECKS.values()
-    ]
-    if obj.wants_json(json_output):
-        obj.emit_json({"schema": 1, "checks": rows})
-        return
-    width = max(len(r["id"]) for r in rows)
-    for row in rows:
-        obj.out.print(f"{row['id']:<{width}}  {row['title']}")
+    render(obj, CheckCatalogue(list(CHECKS.values())), _check_list_text, json_flag=json_output)
+
+
+def _check_list_text(obj: cli_context.CliContext, catalogue: Any) -> None:
+    width = max(len(spec.id) for spec in catalogue.specs)
+    for spec in catalogue.specs:
+        obj.out.print(f"{spec.id:<{width}}  {spec.title}")
 
 
 ACCEPTED_MARK = ("~", "dim")

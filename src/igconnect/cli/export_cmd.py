@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.output import finish, show
 
 export_app = typer.Typer(invoke_without_command=True)  # help: all_command's docstring
 
@@ -52,21 +53,20 @@ def all_command(
         obj.runtime, AllOptions(out=out, format=fmt, fetch=not no_fetch, breakdowns=breakdowns)
     )
     obj.flush_warnings()
-    if obj.wants_json(json_output):
-        obj.emit_json(result.to_json())
-    elif not quiet:
-        if not result.kinds and not result.failures:
-            obj.info("No trackers yet: add some with `igconnect trackers add @NAME '#TAG'`.")
-        for kind_result in result.kinds:
-            _kind_summary(obj, kind_result)
-    for kind_result in result.kinds:
+    show(obj, result, _quiet if quiet else _run_summary, json_flag=json_output)
+    for kind_result in result.kinds:  # in every form, even --quiet
         _failed_items(obj, kind_result)
     for kind, why in result.failures.items():
         obj.err.print(f"export {kind} failed: {why}", markup=False, highlight=False)
     _connection_lines(obj, result.problems)
-    code = int(result.exit_code)
-    if code:
-        raise typer.Exit(code)
+    finish(obj, result)
+
+
+def _run_summary(obj: cli_context.CliContext, result: Any) -> None:
+    if not result.kinds and not result.failures:
+        obj.info("No trackers yet: add some with `igconnect trackers add @NAME '#TAG'`.")
+    for kind_result in result.kinds:
+        _kind_summary(obj, kind_result)
 
 
 @export_app.command("profiles")
@@ -133,15 +133,12 @@ def hashtags_command(
 
 def _finish_kind(obj: cli_context.CliContext, result: Any, quiet: bool, json_output: bool) -> None:
     obj.flush_warnings()
-    if obj.wants_json(json_output):
-        _emit_json(obj, result, to_stderr=result.output == "-")
-    elif not quiet:
-        _kind_summary(obj, result)
-    _failed_items(obj, result)
+    # with --out - stdout carries the rows, so the JSON summary goes to stderr
+    text = _quiet if quiet else _kind_summary
+    show(obj, result, text, json_flag=json_output, json_to_stderr=result.output == "-")
+    _failed_items(obj, result)  # in every form, even --quiet
     _connection_lines(obj, result.problems)
-    code = int(result.exit_code)
-    if code:
-        raise typer.Exit(code)
+    finish(obj, result)
 
 
 def _kind_summary(obj: cli_context.CliContext, result: Any) -> None:
@@ -248,15 +245,16 @@ def stories_command(
         if progress is not None:
             progress.stop()
     obj.flush_warnings()
-    if obj.wants_json(json_output):
-        _emit_json(obj, result, to_stderr=result.output == "-")
-    elif not quiet:
-        _summary(obj, result)
-    _problems(obj, result)
+    # with --out - stdout carries the rows, so the JSON summary goes to stderr
+    text = _quiet if quiet else _summary
+    show(obj, result, text, json_flag=json_output, json_to_stderr=result.output == "-")
+    _problems(obj, result)  # in every form, even --quiet
     _connection_lines(obj, result.problems)
-    code = int(result.exit_code)
-    if code:
-        raise typer.Exit(code)
+    finish(obj, result)
+
+
+def _quiet(obj: cli_context.CliContext, result: Any) -> None:
+    """--quiet: the summary is left out; the problems are printed all the same."""
 
 
 class _Progress:
@@ -328,15 +326,3 @@ def _problems(obj: cli_context.CliContext, result: Any) -> None:
             markup=False,
             highlight=False,
         )
-
-
-def _emit_json(obj: cli_context.CliContext, result: Any, *, to_stderr: bool) -> None:
-    import json
-
-    data = result.to_json()
-    if to_stderr:  # stdout carries the rows
-        from igconnect.redact import redact
-
-        obj.err.print(redact(json.dumps(data, indent=2)), markup=False, highlight=False)
-    else:
-        obj.emit_json(data)

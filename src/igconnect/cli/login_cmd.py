@@ -145,15 +145,16 @@ def _read_token(obj: cli_context.CliContext) -> str:
 
 
 def _login_text(obj: cli_context.CliContext, result: Any) -> None:
-    from rich.table import Table
+    from igconnect.cli.tables import table as new_table
 
     connection = result.connection
-    table = Table(
-        title=f"Instagram accounts reachable through '{connection.name}'", title_justify="left"
-    )
     facebook = connection.provider == "facebook"
-    for column in ("account", "id", "Facebook Page" if facebook else "type"):
-        table.add_column(column)
+    table = new_table(
+        ("account", "id"),
+        ("id", "id"),
+        ("Facebook Page" if facebook else "type", "text"),
+        title=f"Instagram accounts reachable through '{connection.name}'",
+    )
     for account in result.reach.accounts:
         third = account.page_name if facebook else account.account_type
         table.add_row("@" + account.username, account.id, third or "")
@@ -182,9 +183,8 @@ def _login_text(obj: cli_context.CliContext, result: Any) -> None:
         )
     else:
         obj.success(f"Connection '{connection.name}' {verb} ({details}")
-    for line in result.missing:
-        if not any(p in line for p in result.missing_permissions):
-            obj.warn(f"{line}: run `igconnect doctor {connection.name}`")
+    for line in result.missing_besides_permissions:
+        obj.warn(f"{line}: run `igconnect doctor {connection.name}`")
 
 
 def _invite_text(obj: cli_context.CliContext, made: Any) -> None:
@@ -247,8 +247,7 @@ def logout_command(
     ):
         return
     result = logout(obj.runtime, name, revoke=revoke, force=force)
-    for warning in result.warnings:
-        obj.warn(warning)
+    obj.warn_all(result.warnings)
     if result.unassigned:
         obj.warn(
             f"unassigned {len(result.unassigned)} tracker(s) from '{name}': "

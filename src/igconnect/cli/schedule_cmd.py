@@ -3,9 +3,12 @@ See docs/cron.md."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from igconnect.cli import context as cli_context
+from igconnect.cli.output import render
 
 schedule_app = typer.Typer(
     help="Schedule the export (cron line, systemd timer).", no_args_is_help=True
@@ -27,19 +30,10 @@ def show_command(
     from igconnect.export.schedule import build_schedule
 
     obj = cli_context.get(ctx)
-    schedule = build_schedule(obj.runtime)
-    if obj.wants_json(json_output):
-        obj.emit_json(
-            {
-                "interval_minutes": schedule.interval_minutes,
-                "crontab_line": schedule.crontab_line,
-                "systemd_service": schedule.systemd_service,
-                "systemd_timer": schedule.systemd_timer,
-                "environment": schedule.environment,
-                "warnings": schedule.warnings,
-            }
-        )
-        return
+    render(obj, build_schedule(obj.runtime), _show_text, json_flag=json_output)
+
+
+def _show_text(obj: cli_context.CliContext, schedule: Any) -> None:
     obj.info(f"# crontab (every {schedule.interval_minutes} minutes): `igconnect schedule install`")
     obj.out.print(schedule.crontab_line)
     obj.info("\n# or ~/.config/systemd/user/igconnect-export.service:")
@@ -47,8 +41,7 @@ def show_command(
     obj.info("# and ~/.config/systemd/user/igconnect-export.timer:")
     obj.out.print(schedule.systemd_timer)
     obj.info("# then: systemctl --user enable --now igconnect-export.timer")
-    for warning in schedule.warnings:
-        obj.warn(warning)
+    obj.warn_all(schedule.warnings)
 
 
 @schedule_app.command("install")
@@ -80,8 +73,7 @@ def install_command(
         if obj.runtime.environ.get(env):
             obj.warn(f"{env} is set in the environment and overrides this value")
     schedule = build_schedule(obj.runtime)
-    for warning in schedule.warnings:
-        obj.warn(warning)
+    obj.warn_all(schedule.warnings)
     if install(schedule):
         obj.success(f"Added to your crontab: {schedule.crontab_line}")
     else:

@@ -8,6 +8,7 @@ import typer
 
 from igconnect.cli import context as cli_context
 from igconnect.cli.confirm import DRY_RUN_HELP, YES_HELP
+from igconnect.cli.output import render
 
 trackers_app = typer.Typer(
     help="Accounts and hashtags to track, and the connection each one uses (see docs/trackers.md).",
@@ -23,9 +24,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(trackers_app, name="trackers")
 
 
-def _warn_all(obj: Any, warnings: list[str]) -> None:
-    for message in warnings:
-        obj.warn(message)
+def _warn_all(obj: cli_context.CliContext, warnings: list[str]) -> None:
+    obj.warn_all(warnings)  # repeats collapse into one line with a count
 
 
 @trackers_app.command("add")
@@ -50,15 +50,10 @@ def add_command(
     obj = cli_context.get(ctx)
     result = add_tracker(obj.runtime, tracker, connection, high_volume=high_volume, strict=strict)
     _warn_all(obj, result.warnings)
-    if obj.wants_json(json_output):
-        obj.emit_json(
-            {
-                "tracker": result.tracker.key,
-                "connection": result.connection,
-                "reason": result.reason,
-            }
-        )
-        return
+    render(obj, result, _add_text, json_flag=json_output)
+
+
+def _add_text(obj: cli_context.CliContext, result: Any) -> None:
     if result.connection:
         obj.success(f"tracking {result.tracker.key} on '{result.connection}'")
         obj.info(result.reason)
@@ -171,13 +166,9 @@ def list_command(
     from igconnect.trackers.listing import list_trackers
 
     obj = cli_context.get(ctx)
-    listing = list_trackers(obj.runtime)
-    if obj.wants_json(json_output):
-        obj.emit_json(listing.to_dict())
-        return
     from igconnect.cli.trackers_render import render_listing
 
-    render_listing(obj, listing)
+    render(obj, list_trackers(obj.runtime), render_listing, json_flag=json_output)
 
 
 @trackers_app.command("rebalance")
@@ -209,12 +200,9 @@ def rebalance_command(
             command="igconnect trackers rebalance --apply",
         ):
             result = rebalance(obj.runtime, apply=True)
-    if obj.wants_json(json_output):
-        obj.emit_json({**result.proposal.to_dict(), "applied": result.applied})
-        return
     from igconnect.cli.trackers_render import render_rebalance
 
-    render_rebalance(obj, result)
+    render(obj, result, render_rebalance, json_flag=json_output)
 
 
 @trackers_app.command("classify")
@@ -230,24 +218,12 @@ def classify_command(
 
     Example: igconnect trackers classify @acme_shop
     """
-    from igconnect.errors import PartialFailure
-    from igconnect.trackers.classify import classify
+    from igconnect.cli.trackers_render import render_classify
+    from igconnect.trackers.classify import ClassifyRun, classify
 
     obj = cli_context.get(ctx)
-    results = classify(obj.runtime, tracker, set_volume=set_volume)
-    if obj.wants_json(json_output):
-        obj.emit_json({"results": [r.to_dict() for r in results]})
-    else:
-        from igconnect.cli.trackers_render import render_classify
-
-        render_classify(obj, results)
-    failed = [r for r in results if r.status == "failed"]
-    if failed:
-        raise PartialFailure(
-            f"{len(failed)} of {len(results)} tracker(s) could not be measured",
-            hint="see the notes above; fix their connections and run `igconnect trackers "
-            "classify` again",
-        )
+    run = ClassifyRun(classify(obj.runtime, tracker, set_volume=set_volume))
+    render(obj, run, render_classify, json_flag=json_output)
 
 
 @trackers_app.command("export")
@@ -310,19 +286,14 @@ def import_command(
         for problem in exc.problems:
             obj.err.print(f"  {problem}", markup=False, highlight=False)
         raise
-    if obj.wants_json(json_output):
-        obj.emit_json(
-            {
-                "applied": result.applied,
-                "added": result.added,
-                "updated": result.updated,
-                "removed": result.removed,
-                "unchanged": result.unchanged,
-                "unassigned": result.unassigned,
-                "warnings": result.warnings,
-            }
-        )
-        return
+
+    def said(obj: cli_context.CliContext, result: Any) -> None:
+        _import_text(obj, result, file, dry_run=dry_run)
+
+    render(obj, result, said, json_flag=json_output)
+
+
+def _import_text(obj: cli_context.CliContext, result: Any, file: str, *, dry_run: bool) -> None:
     _warn_all(obj, result.warnings)
     counts = (
         f"{len(result.added)} added, {len(result.updated)} updated, {len(result.removed)} removed, "

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
+from igconnect.cli.tables import table
 
 if TYPE_CHECKING:
     from igconnect.cli.context import CliContext
-    from igconnect.trackers.classify import ClassifyResult
+    from igconnect.trackers.classify import ClassifyRun
     from igconnect.trackers.listing import TrackerListing
     from igconnect.trackers.service import RebalanceResult
 
@@ -34,9 +34,13 @@ def _usage(usage: list[dict[str, Any]]) -> str:
 
 
 def render_listing(obj: CliContext, listing: TrackerListing) -> None:
-    table = Table(title_justify="left", show_lines=False)
-    for column in ("connection", "status", "trackers", "load", "last rate-limit usage"):
-        table.add_column(column)
+    shown = table(
+        ("connection", "id"),
+        ("status", "text"),
+        ("trackers", "text"),
+        ("load", "text"),
+        ("last rate-limit usage", "text"),
+    )
     for group in listing.connections:
         if group.status == "broken":
             status = "BROKEN: collects nothing" + (
@@ -54,9 +58,9 @@ def render_listing(obj: CliContext, listing: TrackerListing) -> None:
         names = [t.key + (f" [{_volume(t)}]" if _volume(t) else "") for t in group.trackers] or [
             "(no trackers)"
         ]
-        table.add_row(group.name, status, "\n".join(names), load, _usage(group.usage))
+        shown.add_row(group.name, status, "\n".join(names), load, _usage(group.usage))
     for name, trackers in listing.orphaned.items():
-        table.add_row(
+        shown.add_row(
             name,
             "GONE: collects nothing",
             "\n".join(t.key for t in trackers),
@@ -64,7 +68,7 @@ def render_listing(obj: CliContext, listing: TrackerListing) -> None:
             "",
         )
     if listing.unassigned:
-        table.add_row(
+        shown.add_row(
             "(unassigned)",
             "collects nothing",
             "\n".join(t.key for t in listing.unassigned),
@@ -77,9 +81,8 @@ def render_listing(obj: CliContext, listing: TrackerListing) -> None:
             "trackers add @USERNAME`"
         )
         return
-    obj.out.print(table)
-    for violation in listing.violations:
-        obj.warn(f"{violation.message} — {violation.fix}")
+    obj.out.print(shown)
+    obj.warn_all(f"{v.message} — {v.fix}" for v in listing.violations)
 
 
 def render_rebalance(obj: CliContext, result: RebalanceResult) -> None:
@@ -87,20 +90,17 @@ def render_rebalance(obj: CliContext, result: RebalanceResult) -> None:
     if not proposal.moves:
         obj.info("no moves: the current assignment is already the best one")
     else:
-        table = Table(title_justify="left")
-        for column in ("tracker", "from", "to", "why"):
-            table.add_column(column)
+        moves = table(("tracker", "id"), ("from", "id"), ("to", "id"), ("why", "text"))
         for move in proposal.moves:
-            table.add_row(
+            moves.add_row(
                 move.tracker, move.source or "(unassigned)", move.target or "(unassigned)", move.why
             )
-        obj.out.print(table)
+        obj.out.print(moves)
     if proposal.satisfies_every_rule:
         obj.info("the proposed assignment follows every rule")
     else:
         obj.warn("no assignment follows every rule; this is the closest one:")
-        for line in proposal.unmet:
-            obj.warn(line)
+        obj.warn_all(proposal.unmet)
         for violation in proposal.after:
             obj.detail(f"{violation.rule}: {violation.message}")
     if not proposal.optimal:
@@ -113,15 +113,22 @@ def render_rebalance(obj: CliContext, result: RebalanceResult) -> None:
         )
 
 
-def render_classify(obj: CliContext, results: list[ClassifyResult]) -> None:
+def render_classify(obj: CliContext, run: ClassifyRun) -> None:
+    results = run.results
     if not results:
         obj.info("no trackers to classify: add some with `igconnect trackers add`")
         return
-    table = Table(title_justify="left")
-    for column in ("tracker", "volume", "was", "how", "posts (30 d)", "likes (30 d)", "note"):
-        table.add_column(column)
+    shown = table(
+        ("tracker", "id"),
+        ("volume", "text"),
+        ("was", "text"),
+        ("how", "text"),
+        ("posts (30 d)", "number"),
+        ("likes (30 d)", "number"),
+        ("note", "text"),
+    )
     for r in results:
-        table.add_row(
+        shown.add_row(
             r.tracker,
             r.volume,
             f"{r.previous_volume} ({r.previous_source})",
@@ -130,4 +137,4 @@ def render_classify(obj: CliContext, results: list[ClassifyResult]) -> None:
             "" if r.likes is None else str(r.likes),
             r.note,
         )
-    obj.out.print(table)
+    obj.out.print(shown)

@@ -12,7 +12,14 @@ from igconnect.connections.model import Connection, Reach, reconnect_hint
 from igconnect.connections.status import StatusCheck, checks_exit_code
 from igconnect.connections.store import ConnectionStore
 from igconnect.connections.tokens import read_token
-from igconnect.errors import AuthError, ConflictError, ExitCode, IgconnectError, NetworkError
+from igconnect.errors import (
+    AuthError,
+    ConflictError,
+    ExitCode,
+    IgconnectError,
+    NetworkError,
+    PartialFailure,
+)
 from igconnect.meta.errors import MetaApiError, TokenDead
 from igconnect.meta.oauth import FACEBOOK, INSTAGRAM, FacebookLogin
 from igconnect.redact import mask
@@ -97,8 +104,8 @@ class ConnectionList:
             return ExitCode.OK
         return checks_exit_code([s.check for s in self.summaries if s.check is not None])
 
-    def to_json(self) -> list[dict[str, Any]]:
-        return [s.to_json() for s in self.summaries]
+    def to_json(self) -> dict[str, Any]:
+        return {"connections": [s.to_json() for s in self.summaries]}
 
 
 @dataclass
@@ -287,6 +294,10 @@ class RefreshOutcome:
     action: str  # refreshed | checked | broken | failed
     message: str
 
+    @property
+    def succeeded(self) -> bool:
+        return self.action in ("refreshed", "checked")
+
     def to_json(self) -> dict[str, str]:
         return {
             "name": self.name,
@@ -296,11 +307,47 @@ class RefreshOutcome:
         }
 
 
-def refresh_connections(runtime: Runtime, name: str | None = None) -> list[RefreshOutcome]:
+@dataclass
+class RefreshResult:
+    """`connections refresh`: one outcome per connection; it fails when any could not be
+    refreshed (exit 8 when some were, the AuthError's 4 when none was)."""
+
+    outcomes: list[RefreshOutcome]
+
+    @property
+    def failed(self) -> list[RefreshOutcome]:
+        return [o for o in self.outcomes if not o.succeeded]
+
+    def failure(self) -> IgconnectError | None:
+        bad = self.failed
+        if not bad:
+            return None
+        if len(bad) == len(self.outcomes):
+            return AuthError(
+                f"no connection could be refreshed ({len(bad)} failed)",
+                hint="see the lines above; `igconnect doctor NAME` explains each",
+            )
+        return PartialFailure(
+            f"{len(bad)} of {len(self.outcomes)} connections could not be refreshed"
+        )
+
+    @property
+    def exit_code(self) -> ExitCode:
+        failure = self.failure()
+        return failure.exit_code if failure is not None else ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connections": [o.to_json() for o in self.outcomes],
+            "exit_code": int(self.exit_code),
+        }
+
+
+def refresh_connections(runtime: Runtime, name: str | None = None) -> RefreshResult:
     """Renew what can be renewed and re-read each connection's accounts, scopes and expiry."""
     store = ConnectionStore(runtime.state.db)
     targets = [store.get(name)] if name else store.all()
-    return [_refresh_one(runtime, c) for c in targets]
+    return RefreshResult([_refresh_one(runtime, c) for c in targets])
 
 
 def _refresh_one(runtime: Runtime, connection: Connection) -> RefreshOutcome:
@@ -311,11 +358,11 @@ def _refresh_one(runtime: Runtime, connection: Connection) -> RefreshOutcome:
 
     now = datetime.now(UTC)
     try:
-        renewed = ""
+        renewed, was_renewed = "", False
         if connection.provider == INSTAGRAM:
             if now - issued_at(connection) >= MIN_AGE:
                 refresh_token(runtime, connection, now=now)
-                renewed = "token renewed for 60 days; "
+                renewed, was_renewed = "token renewed for 60 days; ", True
             else:
                 renewed = "token under 24 hours old, not renewed yet; "
         token = read_token(runtime.secret_store, connection)
@@ -346,7 +393,7 @@ def _refresh_one(runtime: Runtime, connection: Connection) -> RefreshOutcome:
                 store.mark_ok(connection.id, now)
         connection.status, connection.broken_reason, connection.broken_at = "ok", None, None
         return outcome(
-            "refreshed" if "renewed for" in renewed else "checked",
+            "refreshed" if was_renewed else "checked",
             f"{renewed}{len(reach.accounts)} account(s) reachable",
         )
     except TokenDead as exc:

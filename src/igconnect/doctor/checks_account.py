@@ -357,7 +357,7 @@ def rate_limit(state: AccountState) -> Finding:
     usage = client.last_usage
     account = usage.accounts.get(str(state.ig_id)) if usage else None
     app = usage.app_percent if usage else None
-    details: dict[str, Any] = {"usage": usage.to_dict() if usage else None}
+    details: dict[str, Any] = {"usage": usage.to_json() if usage else None}
     account_pct = account.percent if account else None
     parts = []
     if account_pct is not None:

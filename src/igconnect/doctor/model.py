@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from igconnect.errors import ExitCode
+
 OK = "ok"
 WARNING = "warning"
 FAILURE = "failure"
@@ -107,7 +109,7 @@ class CheckResult:
             steps.append(f"Run: {self.command}")
         return steps
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "title": self.title,
@@ -140,6 +142,30 @@ class CheckSpec:
 
 # id -> spec, in registration order (which is the order checks run and are shown in).
 CHECKS: dict[str, CheckSpec] = {}
+
+
+@dataclass
+class CheckCatalogue:
+    """`doctor --list-checks`: every check, in the order they run."""
+
+    specs: list[CheckSpec]
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        rows = [
+            {
+                "id": spec.id,
+                "title": spec.title,
+                "scope": spec.scope,
+                "providers": list(spec.providers),
+                "depends": list(spec.depends),
+                "proves": spec.proves,
+                "fix": spec.usual_fix,
+            }
+            for spec in self.specs
+        ]
+        return {"schema": 1, "checks": rows}
 
 
 def check(

@@ -42,14 +42,14 @@ class AccountReport:
     page_name: str | None
     checks: list[CheckResult] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "username": self.username,
             "label": self.label,
             "account_id": self.account_id,
             "page_id": self.page_id,
             "page_name": self.page_name,
-            "checks": [c.to_dict() for c in self.checks],
+            "checks": [c.to_json() for c in self.checks],
         }
 
 
@@ -65,14 +65,14 @@ class ConnectionReport:
     def results(self) -> list[CheckResult]:
         return self.checks + [c for a in self.accounts for c in a.checks]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "provider": self.provider,
             "user_name": self.user_name,
             "status": self.status,
-            "checks": [c.to_dict() for c in self.checks],
-            "accounts": [a.to_dict() for a in self.accounts],
+            "checks": [c.to_json() for c in self.checks],
+            "accounts": [a.to_json() for a in self.accounts],
         }
 
 
@@ -116,7 +116,7 @@ class Summary:
             return f"{head}; {self.warnings} warning{'s' if self.warnings != 1 else ''}"
         return head
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             **{status: self.counts.get(status, 0) for status in STATUSES},
             "problems": self.problems,
@@ -162,14 +162,11 @@ class DoctorReport:
         return self.summary.exit_code
 
     def to_json(self) -> dict[str, Any]:
-        return self.to_dict()
-
-    def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA_VERSION,
             "generated_at": self.generated_at.isoformat(),
             "check": self.check,
-            "summary": self.summary.to_dict(),
-            "environment": [c.to_dict() for c in self.environment],
-            "connections": [c.to_dict() for c in self.connections],
+            "summary": self.summary.to_json(),
+            "environment": [c.to_json() for c in self.environment],
+            "connections": [c.to_json() for c in self.connections],
         }

@@ -147,6 +147,8 @@ class BackupResult:
     bytes: int
     seconds: float
 
+    exit_code = ExitCode.OK
+
     def to_json(self) -> dict[str, Any]:
         return {
             "path": str(self.path),
@@ -254,6 +256,8 @@ class RestoreResult:
     archive: Path
     kept_aside: list[Path]
     stories: int
+
+    exit_code = ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -107,7 +107,8 @@ class ExportResult:
     kind = "stories"
 
     def to_json(self) -> dict[str, Any]:
-        """The `--json` summary (keys pinned by tests/export/test_json_contract.py)."""
+        """The `--json` summary (keys pinned by tests/cli/test_json_contract.py and
+        tests/export/test_export_all.py)."""
         return {
             "kind": self.kind,
             "exit_code": int(self.exit_code),

@@ -15,9 +15,9 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from igconnect.errors import ConfigError, IgconnectError, UsageError
+from igconnect.errors import ConfigError, ExitCode, IgconnectError, UsageError
 
 if TYPE_CHECKING:
     from igconnect.runtime import Runtime
@@ -32,6 +32,18 @@ class Schedule:
     executable: list[str]  # argv of igconnect: [path] or [python, -m, igconnect]
     environment: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+    exit_code = ExitCode.OK  # `schedule show` shows it as its result
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "interval_minutes": self.interval_minutes,
+            "crontab_line": self.crontab_line,
+            "systemd_service": self.systemd_service,
+            "systemd_timer": self.systemd_timer,
+            "environment": self.environment,
+            "warnings": self.warnings,
+        }
 
     @property
     def command(self) -> str:

@@ -65,6 +65,8 @@ class LoginResult:
     reach: Reach
     reconnected: bool
     missing: list[str] = field(default_factory=list)  # one line per thing not in place
+    # the lines of `missing` not about a required permission (those are said with the fix)
+    missing_besides_permissions: list[str] = field(default_factory=list)
     replaced_user: str | None = None  # --reconnect --force with a different Meta user
     secret_store: str = ""
     missing_permissions: list[str] = field(default_factory=list)  # required, not granted
@@ -157,6 +159,7 @@ def finish_login(
         reach=reach,
         reconnected=target is not None,
         missing=missing_items(connection, reach),
+        missing_besides_permissions=missing_items(connection, reach, besides=lacking),
         replaced_user=replaced_user,
         secret_store=store_description,
         missing_permissions=lacking,
@@ -245,13 +248,22 @@ def _still_works(runtime: Runtime, connection: Connection) -> bool:
     return True
 
 
-def already_connected(owner: Connection, identity: Identity) -> ConflictError:
-    return ConflictError(
-        f"{identity.name} ({identity.user_id}) is already connected as '{owner.name}'",
-        hint=f"renew it with `{reconnect_command(owner)}`; to connect another "
-        "person, log out of Facebook/Instagram in the browser or use a private window, then log "
-        "in again",
-    )
+class AlreadyConnected(ConflictError):
+    """The person who logged in is already a connection: the login page says so by this class,
+    not by reading the message."""
+
+    def __init__(self, owner: Connection, identity: Identity) -> None:
+        super().__init__(
+            f"{identity.name} ({identity.user_id}) is already connected as '{owner.name}'",
+            hint=f"renew it with `{reconnect_command(owner)}`; to connect another "
+            "person, log out of Facebook/Instagram in the browser or use a private window, then "
+            "log in again",
+        )
+        self.connection = owner.name
+
+
+def already_connected(owner: Connection, identity: Identity) -> AlreadyConnected:
+    return AlreadyConnected(owner, identity)
 
 
 def name_clash(name: str) -> ConflictError:
@@ -325,15 +337,18 @@ def _store(
     return store.description
 
 
-def missing_items(connection: Connection, reach: Reach) -> list[str]:
-    """One line per thing that stops story collection on this connection."""
+def missing_items(
+    connection: Connection, reach: Reach, *, besides: list[str] | None = None
+) -> list[str]:
+    """One line per thing that stops story collection on this connection (leaving out the
+    permissions in `besides`)."""
     lines = []
     required = REQUIRED_SCOPES.get(connection.provider, ())
     not_granted = set(connection.scopes_declined)
     if connection.scopes_granted:
         not_granted |= {s for s in required if s not in connection.scopes_granted}
     for scope in [*required, "business_management"]:
-        if scope in not_granted:
+        if scope in not_granted and scope not in (besides or ()):
             lines.append(f"permission {scope} was declined")
     if connection.provider == FACEBOOK:
         if not reach.pages:

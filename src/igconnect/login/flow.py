@@ -21,7 +21,13 @@ from igconnect.connections.store import ConnectionStore
 from igconnect.errors import ConflictError, IgconnectError, LoginFailed, UsageError
 from igconnect.login import pages
 from igconnect.login.callback_server import CallbackServer
-from igconnect.login.finish import LoginResult, finish_login, missing_items, name_clash
+from igconnect.login.finish import (
+    AlreadyConnected,
+    LoginResult,
+    finish_login,
+    missing_items,
+    name_clash,
+)
 from igconnect.meta.errors import InvalidPlatformApp, MetaApiError, Throttled, TransientError
 from igconnect.meta.oauth import FACEBOOK, INSTAGRAM, LoginProvider, Pkce, new_pkce, new_state
 from igconnect.redact import redact
@@ -287,7 +293,7 @@ def _failure_page(exc: BaseException) -> str:
             "Run `igconnect login` again.",
         )
     if isinstance(exc, ConflictError):
-        title = "Already connected" if "already connected" in exc.message else "Not connected"
+        title = "Already connected" if isinstance(exc, AlreadyConnected) else "Not connected"
         return pages.failure_page(title, redact(exc.message), redact(exc.hint or ""))
     if isinstance(exc, IgconnectError):
         return pages.failure_page(

@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 from igconnect.connections.clients import login_provider
 from igconnect.connections.model import ORIGIN_INVITE, PROVIDERS, Connection, validate_name
 from igconnect.connections.store import ConnectionStore
-from igconnect.errors import IgconnectError, LoginFailed, NotFoundError, UsageError
+from igconnect.errors import ExitCode, IgconnectError, LoginFailed, NotFoundError, UsageError
 from igconnect.login.callback_server import CallbackGate
 from igconnect.login.finish import LoginResult, finish_login, name_clash
 from igconnect.meta.errors import InvalidPlatformApp, MetaApiError, Throttled, TransientError
@@ -103,6 +103,8 @@ class InviteResult:
     invite: Invite
     url: str  # carries `state` by design (alone it grants nothing); never a verifier or token
 
+    exit_code = ExitCode.OK
+
     def to_json(self) -> dict[str, Any]:
         data = self.invite.to_json(self.invite.created_at)
         data["url"] = self.url
@@ -114,8 +116,10 @@ class InviteList:
     invites: list[Invite]
     now: datetime
 
-    def to_json(self) -> list[dict[str, Any]]:
-        return [i.to_json(self.now) for i in self.invites]
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {"invites": [i.to_json(self.now) for i in self.invites]}
 
 
 # -- the invites table ------------------------------------------------------------------------------

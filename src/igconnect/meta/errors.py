@@ -38,6 +38,9 @@ CHECKPOINT_SUBCODE = 459
 # id sent on the Instagram Login path): {"error_type": "OAuthException", "code": 400,
 # "error_message": "Invalid platform app"}. Meta gives no other signal than this text.
 INVALID_PLATFORM_APP = "invalid platform app"
+# A wrong app secret in a token exchange: code 1 on graph.facebook.com, 100 or 400 elsewhere, so
+# only the text tells it apart (tests/meta_answers.py: fb-bad-client-secret, ig-bad-client-secret).
+BAD_CLIENT_SECRET = "error validating client secret"
 
 
 class MetaApiError(IgconnectError):
@@ -55,9 +58,11 @@ class MetaApiError(IgconnectError):
         user_title: str | None = None,
         user_message: str | None = None,
         is_transient: bool = False,
+        bad_client_secret: bool = False,
         hint: str | None = None,
     ) -> None:
         super().__init__(redact(message), hint=hint)
+        self.bad_client_secret = bad_client_secret  # Meta refused the app secret
         self.code = code
         self.subcode = subcode
         self.http_status = http_status
@@ -189,6 +194,7 @@ def error_from_body(
         "user_title": err.get("error_user_title"),
         "user_message": err.get("error_user_msg"),
         "is_transient": bool(err.get("is_transient")),
+        "bad_client_secret": BAD_CLIENT_SECRET in message.lower(),
     }
     if code == 190:
         return TokenDead(message, hint=reconnect_hint, **details)

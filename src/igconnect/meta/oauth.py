@@ -457,7 +457,7 @@ class InstagramLogin(LoginProvider):
         except InvalidPlatformApp as exc:
             raise self._wrong_app(exc) from None
         except MetaApiError as exc:
-            if "client secret" in exc.message.lower():
+            if exc.bad_client_secret:
                 exc.hint = (
                     "Instagram Login needs the Instagram app's secret (not the Meta app's): copy "
                     f"it from {INSTAGRAM_APP_PLACE} and run `igconnect app set "

@@ -54,7 +54,7 @@ class Usage:
         accounts = {**self.accounts, **newer.accounts}
         return Usage(newer.observed_at, newer.app if newer.app is not None else self.app, accounts)
 
-    def to_dict(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, object]:
         return {
             "observed_at": self.observed_at.isoformat(),
             "app": dict(self.app) if self.app else None,

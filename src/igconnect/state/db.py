@@ -130,7 +130,14 @@ class StateStore:
                 db.execute("PRAGMA journal_mode=WAL")
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 99:
+                # SQLite's (extended) result code, set on every error it raises; its low byte is
+                # the primary code
+                code = getattr(exc, "sqlite_errorcode", None)
+                busy = code is not None and code & 0xFF in (
+                    sqlite3.SQLITE_BUSY,
+                    sqlite3.SQLITE_LOCKED,
+                )
+                if not busy or attempt == 99:
                     raise
                 time.sleep(0.05)
 

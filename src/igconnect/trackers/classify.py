@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from igconnect.connections.clients import client_for
-from igconnect.errors import ConflictError, IgconnectError, UsageError
+from igconnect.errors import ConflictError, ExitCode, IgconnectError, PartialFailure, UsageError
 from igconnect.timestamps import iso_z
 from igconnect.trackers.model import KIND_HASHTAG, VOLUME_HIGH, VOLUME_NORMAL, Tracker
 from igconnect.trackers.rules import Carrier
@@ -45,7 +45,7 @@ class ClassifyResult:
     measured_at: datetime | None = None
     note: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "tracker": self.tracker,
             "status": self.status,
@@ -58,6 +58,31 @@ class ClassifyResult:
             "measured_at": iso_z(self.measured_at),
             "note": self.note,
         }
+
+
+@dataclass
+class ClassifyRun:
+    """`trackers classify`: one result per tracker; exit 8 when any could not be measured."""
+
+    results: list[ClassifyResult]
+
+    def failure(self) -> IgconnectError | None:
+        failed = [r for r in self.results if r.status == "failed"]
+        if not failed:
+            return None
+        return PartialFailure(
+            f"{len(failed)} of {len(self.results)} tracker(s) could not be measured",
+            hint="see the notes above; fix their connections and run `igconnect trackers "
+            "classify` again",
+        )
+
+    @property
+    def exit_code(self) -> ExitCode:
+        failure = self.failure()
+        return failure.exit_code if failure is not None else ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {"results": [r.to_json() for r in self.results]}
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from igconnect.connections.usage import UsageSeen, UsageStore
+from igconnect.errors import ExitCode
 from igconnect.timestamps import iso_z
 from igconnect.trackers.model import Tracker
 from igconnect.trackers.rules import Violation, load_summary, violations
@@ -45,7 +46,7 @@ class ConnectionGroup:
     usage: list[dict[str, Any]]
     trackers: list[Tracker]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "provider": self.provider,
@@ -71,16 +72,18 @@ class TrackerListing:
     orphaned: dict[str, list[Tracker]]  # name of a removed connection -> its trackers
     violations: list[Violation]
 
-    def to_dict(self) -> dict[str, Any]:
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
         return {
             "capacity": self.capacity,
-            "connections": [c.to_dict() for c in self.connections],
+            "connections": [c.to_json() for c in self.connections],
             "unassigned": [tracker_dict(t) for t in self.unassigned],
             "orphaned": [
                 {"connection": name, "trackers": [tracker_dict(t) for t in ts]}
                 for name, ts in self.orphaned.items()
             ],
-            "violations": [v.to_dict() for v in self.violations],
+            "violations": [v.to_json() for v in self.violations],
         }
 
 

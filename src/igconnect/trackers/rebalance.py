@@ -98,7 +98,7 @@ class Move:
     target: str | None
     why: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {"tracker": self.tracker, "from": self.source, "to": self.target, "why": self.why}
 
 
@@ -117,14 +117,14 @@ class Proposal:
     def satisfies_every_rule(self) -> bool:
         return not self.after
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
-            "moves": [m.to_dict() for m in self.moves],
+            "moves": [m.to_json() for m in self.moves],
             "assignment": dict(self.assignment),
             "satisfies_every_rule": self.satisfies_every_rule,
             "unmet": list(self.unmet),
-            "violations_before": [v.to_dict() for v in self.before],
-            "violations_after": [v.to_dict() for v in self.after],
+            "violations_before": [v.to_json() for v in self.before],
+            "violations_after": [v.to_json() for v in self.after],
             "cost": {
                 "unplaced": self.cost.unplaced,
                 "excess": self.cost.excess,

@@ -183,7 +183,7 @@ class Violation:
     message: str
     fix: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "rule": self.rule,
             "trackers": list(self.trackers),
@@ -219,7 +219,7 @@ class ConnectionLoad:
     def empty(self) -> bool:
         return self.count == 0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "provider": self.provider,
@@ -272,9 +272,9 @@ class LoadSummary:
     def empty_connections(self) -> list[str]:
         return [c.name for c in self.connections if c.empty]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
-            "connections": [c.to_dict() for c in self.connections],
+            "connections": [c.to_json() for c in self.connections],
             "unassigned": list(self.unassigned),
             "orphaned": {k: list(v) for k, v in self.orphaned.items()},
             "empty_connections": self.empty_connections,

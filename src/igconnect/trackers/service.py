@@ -15,11 +15,11 @@ connection only warns, and `strict=True` turns those warnings into ConflictError
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from igconnect.connections.model import Account
 from igconnect.connections.store import ConnectionStore
-from igconnect.errors import ConflictError, NotFoundError
+from igconnect.errors import ConflictError, ExitCode, NotFoundError
 from igconnect.trackers.model import (
     KIND_ACCOUNT,
     KIND_HASHTAG,
@@ -132,6 +132,11 @@ class AddResult:
     connection: str | None
     reason: str  # one line: why this connection, or what to do when there is none
     warnings: list[str] = field(default_factory=list)
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {"tracker": self.tracker.key, "connection": self.connection, "reason": self.reason}
 
 
 @dataclass
@@ -375,6 +380,11 @@ def move_trackers(
 class RebalanceResult:
     proposal: Proposal
     applied: bool
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.proposal.to_json(), "applied": self.applied}
 
 
 def rebalance(runtime: Runtime, apply: bool = False) -> RebalanceResult:

@@ -16,9 +16,9 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from igconnect.errors import IgconnectError, NotFoundError, UsageError
+from igconnect.errors import ExitCode, IgconnectError, NotFoundError, UsageError
 from igconnect.trackers.model import KIND_HASHTAG, VOLUMES, Tracker, parse_tracker_ref
 from igconnect.trackers.rules import Carrier, ConnectionLoad, Limits, choose_connection, limits_from
 from igconnect.trackers.service import account_id_of, carriers, check_assignment, current_loads
@@ -52,6 +52,19 @@ class ImportResult:
     )  # added with no connection that can carry it
     warnings: list[str] = field(default_factory=list)
     applied: bool = True  # False for a dry run
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "applied": self.applied,
+            "added": self.added,
+            "updated": self.updated,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "unassigned": self.unassigned,
+            "warnings": self.warnings,
+        }
 
 
 def export_rows(runtime: Runtime) -> Iterator[list[str]]:
