@@ -472,11 +472,20 @@ ANSWERS: tuple[Answer, ...] = (
     Answer(
         "hashtag-limit",
         "Meta's IG Hashtag Search reference: 30 unique hashtags per account per 7 days",
-        fields={"limit": 30, "window_days": 7},
+        fields={
+            "limit": 30,
+            "window_days": 7,
+            "code": 4,
+            "error_subcode": None,
+            "message": "(#4) You have reached the maximum number of unique hashtags (30) this "
+            "Instagram account can search within 7 days",
+        },
         unsure=True,
-        note="No public recording of the error for the 31st hashtag was found. Meta's "
-        "Instagram error table gives 4/2207051 to suspected spam in publishing, so the "
-        "sandbox no longer uses that subcode: it answers code 4 without a subcode.",
+        note="No public recording of the error for the 31st hashtag was found (searched again "
+        "2026-12-02: issues, code, pages and Meta's Instagram error-code table, which lists no "
+        "hashtag entry). Meta's table gives 4/2207051 to suspected spam in publishing, so the "
+        "sandbox does not use that subcode: it answers code 4 without a subcode, with its own "
+        "text (above). igconnect never sends a 31st query, so nothing depends on this text.",
     ),
     Answer(
         "hashtag-search-success",

@@ -18,6 +18,8 @@ from typing import Any
 from igconnect.runtime import Runtime
 
 DEMO_CONNECTION = "ada-agency"
+DEMO_PUBLIC = "nike"  # a public professional account of the sandbox
+DEMO_HASHTAG = "coffee"
 
 
 @dataclass
@@ -75,7 +77,7 @@ def run_demo(
     home: Path, *, accounts: int = 3, stories: int = 8, seed: int = 7, latency_ms: int = 0
 ) -> Iterator[DemoStep]:
     from igconnect.doctor.runner import run_doctor
-    from igconnect.export.run import ExportOptions, export_stories
+    from igconnect.export.kinds import AllOptions, export_all
     from igconnect.login.flow import LoginOptions, run_login
     from igconnect.meta_app import store_app
     from igconnect.sandbox import Sandbox, SandboxConfig
@@ -106,14 +108,36 @@ def run_demo(
         usernames = ["@" + account.username for account in result.reach.accounts]
         added = add_trackers(runtime, usernames).items
         yield DemoStep("trackers", f"Added {len(added)} account trackers", added)
+        # A public account nobody in the agency manages (read through business discovery) and
+        # a hashtag (searched as one of the connection's accounts, within Meta's budget).
+        more = [
+            *add_trackers(runtime, ["@" + DEMO_PUBLIC]).items,
+            *add_trackers(runtime, ["#" + DEMO_HASHTAG], DEMO_CONNECTION).items,
+        ]
+        yield DemoStep(
+            "trackers",
+            f"Added the public account @{DEMO_PUBLIC} and the hashtag #{DEMO_HASHTAG}",
+            more,
+        )
 
         out = home / "stories.csv"
-        exported = export_stories(runtime, ExportOptions(out=str(out)))
-        yield DemoStep("export", f"Exported story metrics to {out}", exported)
+        exported = export_all(runtime, AllOptions(out=str(home / "{kind}.csv")))
+        yield DemoStep(
+            "export", f"Exported stories, profiles and hashtag media to {home}", exported
+        )
     report_file = home / "report.html"
     yield _report_step(runtime, report_file)
     yield DemoStep(
-        "done", "Sandbox stopped", {"home": str(home), "csv": str(out), "report": report_file}
+        "done",
+        "Sandbox stopped",
+        {
+            "home": str(home),
+            "csv": str(out),
+            "report": report_file,
+            "profiles": str(home / "profiles.csv"),
+            "posts": str(home / "posts.csv"),
+            "hashtags": str(home / "hashtags.csv"),
+        },
     )
 
 

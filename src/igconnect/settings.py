@@ -272,7 +272,13 @@ SETTINGS: dict[str, Setting] = {
             "seconds an overlapping export waits for the running one",
             minimum=0,
         ),
-        Setting("export_path", "path", None, "default output file of `export stories`"),
+        Setting(
+            "export_path",
+            "path",
+            None,
+            "default output file of `export stories`, or a template with {kind} (and {date}) "
+            "for every kind, e.g. ~/exports/{kind}-{date}.csv",
+        ),
         Setting(
             "export_window_days",
             "int",

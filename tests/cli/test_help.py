@@ -55,6 +55,8 @@ def parse_check(command_line: str) -> None:
     ctx = cmd.make_context("igconnect", list(words))
     while hasattr(cmd, "resolve_command"):
         rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
+        if not rest and getattr(cmd, "invoke_without_command", False):
+            return  # a group that runs by itself (`igconnect export`: every kind)
         assert rest, f"{command_line!r} names no command"
         name, cmd, rest = (
             ROOT.resolve_command(ctx, rest) if cmd is ROOT else _resolve(cmd, ctx, rest)

@@ -85,6 +85,7 @@ EXEMPT = {
     "igconnect app set": "built from the flags given: both forms are followed (here, test_root)",
     "igconnect trackers": "the name of the command group in a docstring",
     "igconnect.trackers.rules.load_summary": "a module named in a docstring",
+    "igconnect export": "the name of the command in a docstring (run throughout test_export_hints)",
 }
 SOURCES = [
     "connections",
@@ -99,6 +100,10 @@ SOURCES = [
     "cli/trackers_cmd.py",
     "cli/trackers_render.py",
     "doctor/checks_trackers.py",
+    "export/profiles.py",
+    "export/hashtags.py",
+    "export/kinds.py",
+    "export/results.py",
 ]
 
 
@@ -262,6 +267,53 @@ def test_connection_hints(
     expiring = cli("connections", "list")
     assert "expires in 3 day(s)" in expiring.stderr
     follow(cli, expiring.stderr)
+
+
+def test_export_hints(
+    sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any, tmp_path: Path
+) -> None:
+    """What `igconnect export` suggests works: a dead connection's one line, a hashtag over Meta's
+    budget, a public account business discovery cannot find."""
+    from igconnect.export.archive import Archive
+    from igconnect.export.public import PublicArchive
+    from igconnect.runtime import Runtime
+
+    sb = sandbox_env(accounts=2, scenarios=["already-connected"])  # Bob exists too
+    assert cli("login", "--name", "ada").exit_code == 0
+    stored.save_tracker(Tracker("account", "acme_1", connection="ada"))
+    stored.save_tracker(Tracker("hashtag", "coffee", connection="ada"))
+    out = tmp_path / "exports"
+    out.mkdir()
+    sb.set_scenario("password-changed")
+    cli("export", "--out", str(out))  # finds the token dead
+    broken = cli("export", "--out", str(out))
+    assert broken.exit_code == ExitCode.NOTHING_COLLECTED
+    lines = [line for line in broken.stderr.splitlines() if "ada" in line]
+    assert len(lines) == 1 and "2 trackers not collected (#coffee, @acme_1)" in lines[0]
+    sb.remove_scenario("password-changed")
+    follow(cli, lines[0])  # `igconnect login --reconnect ada`
+    assert cli("export", "--out", str(out)).exit_code == 0
+    # Every account of 'ada' has used its 30 hashtags this week (another run did): a new one is
+    # skipped, and moving it to a connection with room works.
+    now = datetime.now(UTC)
+    with Archive(Runtime().paths.archive_file) as archive:
+        public = PublicArchive(archive)
+        for account in stored.reach("ada").accounts:
+            for i in range(30):
+                public.record_query(account.id, f"used{i}", now)
+    stored.save_tracker(Tracker("hashtag", "tea", connection="ada"))
+    over = cli("export", "hashtags", "--out", str(out / "h.csv"))
+    assert over.exit_code == ExitCode.PARTIAL and "#tea skipped" in over.stderr
+    sb.set_session_user(BOB_ID)
+    assert cli("login", "--name", "bob").exit_code == 0
+    follow(cli, over.stderr.split("Warning:")[1], subs={"CONNECTION": "bob"})
+    moved = cli("export", "hashtags", "--out", str(out / "h.csv"), "--hashtag", "#tea")
+    assert moved.exit_code == 0, moved.stderr
+    # A name business discovery does not find: removing the tracker works.
+    stored.save_tracker(Tracker("account", "personal_1", connection="ada"))
+    unknown = cli("export", "profiles", "--out", str(out / "p.csv"))
+    assert unknown.exit_code == ExitCode.PARTIAL
+    follow(cli, unknown.stderr.split("@personal_1 (")[1])
 
 
 def test_failover_hint(

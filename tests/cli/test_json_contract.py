@@ -203,25 +203,66 @@ PINNED: dict[str, set[str]] = {
     "export stories": {
         "accounts", "accounts[]", "accounts[].account_id", "accounts[].connection",
         "accounts[].reason", "accounts[].requests", "accounts[].state", "accounts[].stories",
-        "accounts[].username", "broken_connections", "broken_connections[]", "exit_code", "format",
+        "accounts[].username", "broken_connections", "broken_connections[]",
+        "connection_problems", "connection_problems[]", "exit_code", "format", "kind",
         "log_file", "missed_final_reads", "moved_trackers", "moved_trackers[]", "output",
         "requests", "round_trips", "rows", "seconds", "warnings", "warnings[]"
     },
     "export stories (a connection broke)": {
         "accounts", "accounts[]", "accounts[].account_id", "accounts[].connection",
         "accounts[].reason", "accounts[].requests", "accounts[].state", "accounts[].stories",
-        "accounts[].username", "broken_connections", "broken_connections[]", "exit_code", "format",
+        "accounts[].username", "broken_connections", "broken_connections[]",
+        "connection_problems", "connection_problems[]", "exit_code", "format", "kind",
         "log_file", "missed_final_reads", "moved_trackers", "moved_trackers[]", "output",
-        "requests", "round_trips", "rows", "seconds", "warnings", "warnings[]"
+        "requests", "round_trips", "rows", "seconds", "warnings", "warnings[]",
+        "connection_problems[].connection", "connection_problems[].fix",
+        "connection_problems[].reason", "connection_problems[].targets",
+        "connection_problems[].targets[]"
     },
     "export stories (failover)": {
         "accounts", "accounts[]", "accounts[].account_id", "accounts[].connection",
         "accounts[].reason", "accounts[].requests", "accounts[].state", "accounts[].stories",
-        "accounts[].username", "broken_connections", "broken_connections[]", "exit_code", "format",
+        "accounts[].username", "broken_connections", "broken_connections[]",
+        "connection_problems", "connection_problems[]", "exit_code", "format", "kind",
         "log_file", "missed_final_reads", "moved_trackers", "moved_trackers[]",
         "moved_trackers[].direction", "moved_trackers[].from", "moved_trackers[].reason",
         "moved_trackers[].to", "moved_trackers[].tracker", "output", "requests", "round_trips",
         "rows", "seconds", "warnings", "warnings[]"
+    },
+    "export profiles": {
+        "connection_problems", "connection_problems[]", "exit_code", "format", "items", "items[]",
+        "items[].access", "items[].connection", "items[].reason", "items[].rows", "items[].state",
+        "items[].target", "kind", "log_file", "output", "outputs", "outputs.posts", "requests",
+        "round_trips", "rows", "seconds", "warnings", "warnings[]"
+    },
+    "export hashtags": {
+        "connection_problems", "connection_problems[]", "exit_code", "format", "items", "items[]",
+        "kind", "log_file", "output", "outputs", "requests", "round_trips", "rows", "seconds",
+        "warnings", "warnings[]"
+    },
+    "export": {
+        "connection_problems", "connection_problems[]", "exit_code", "failures", "kinds",
+        "kinds.profiles", "kinds.profiles.connection_problems",
+        "kinds.profiles.connection_problems[]", "kinds.profiles.exit_code",
+        "kinds.profiles.format", "kinds.profiles.items", "kinds.profiles.items[]",
+        "kinds.profiles.items[].access", "kinds.profiles.items[].connection",
+        "kinds.profiles.items[].reason", "kinds.profiles.items[].rows",
+        "kinds.profiles.items[].state", "kinds.profiles.items[].target", "kinds.profiles.kind",
+        "kinds.profiles.log_file", "kinds.profiles.output", "kinds.profiles.outputs",
+        "kinds.profiles.outputs.posts", "kinds.profiles.requests", "kinds.profiles.round_trips",
+        "kinds.profiles.rows", "kinds.profiles.seconds", "kinds.profiles.warnings",
+        "kinds.profiles.warnings[]", "kinds.stories", "kinds.stories.accounts",
+        "kinds.stories.accounts[]", "kinds.stories.accounts[].account_id",
+        "kinds.stories.accounts[].connection", "kinds.stories.accounts[].reason",
+        "kinds.stories.accounts[].requests", "kinds.stories.accounts[].state",
+        "kinds.stories.accounts[].stories", "kinds.stories.accounts[].username",
+        "kinds.stories.broken_connections", "kinds.stories.broken_connections[]",
+        "kinds.stories.connection_problems", "kinds.stories.connection_problems[]",
+        "kinds.stories.exit_code", "kinds.stories.format", "kinds.stories.kind",
+        "kinds.stories.log_file", "kinds.stories.missed_final_reads",
+        "kinds.stories.moved_trackers", "kinds.stories.moved_trackers[]", "kinds.stories.output",
+        "kinds.stories.requests", "kinds.stories.round_trips", "kinds.stories.rows",
+        "kinds.stories.seconds", "kinds.stories.warnings", "kinds.stories.warnings[]", "seconds"
     },
     "trackers list (usage seen)": {
         "capacity", "connections", "connections[]", "connections[].broken_reason",
@@ -337,6 +378,10 @@ ROWS: list[tuple[str, str, tuple[str, ...]]] = [
     # the next one moves their trackers onto the system user that reaches the same accounts
     ("export stories (a connection broke)", "export stories", ("--out", "{out}/stories.csv")),
     ("export stories (failover)", "export stories", ("--out", "{out}/stories.csv")),
+    # a public account (business discovery) and one discovery cannot find (@someone_else)
+    ("export profiles", "export profiles", ("--out", "{out}/profiles.csv")),
+    ("export hashtags", "export hashtags", ("--out", "{out}/hashtags.csv")),
+    ("export", "export", ("--out", "{out}/exports/")),
     ("trackers list (usage seen)", "trackers list", ()),
     ("report", "report", ("--out", "{out}/report.html")),
     ("archive check", "archive check", ()),

@@ -50,6 +50,18 @@ def test_demo_runs_the_main_job_and_leaves_the_real_home_untouched(tmp_path: Pat
     assert all(r["status"] in ("ok", "too_few_viewers") for r in rows)
     assert any(r["reach"] for r in rows)
 
+    # An account, a public account and a hashtag collected (issue 12).
+    with (home / "profiles.csv").open(encoding="utf-8") as handle:
+        profiles = {r["username"]: r for r in csv.DictReader(handle)}
+    assert profiles["nike"]["access"] == "public" and profiles["acme_1"]["access"] == "managed"
+    assert all(int(p["followers_count"]) > 0 for p in profiles.values())
+    with (home / "posts.csv").open(encoding="utf-8") as handle:
+        assert {r["username"] for r in csv.DictReader(handle)} == {"nike"}
+    with (home / "hashtags.csv").open(encoding="utf-8") as handle:
+        media = list(csv.DictReader(handle))
+    assert media and {r["hashtag"] for r in media} == {"coffee"}
+    assert "@nike (public: business discovery" in result.stderr
+
     report = (home / "report.html").read_text(encoding="utf-8")  # next to the CSV
     assert report.count('<section class="account"') == 3
     assert "Report: " + str(home / "report.html") in result.stderr

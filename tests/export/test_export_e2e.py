@@ -184,8 +184,11 @@ def test_a_dead_token_breaks_its_connection_and_the_others_complete(
     setup.connect("bob", "10000000000000002", usernames=["bobs_bakery"])
     result = cli("export", "stories", "--out", str(setup.out))
     assert result.exit_code == ExitCode.PARTIAL, result.output
-    assert "@bobs_bakery (connection bob): broken" in result.stderr
-    assert "password was changed" in result.stderr
+    # One line for the dead connection, with the command that fixes it (issue 16).
+    assert (
+        "connection 'bob' is broken (the password was changed): 1 tracker not collected "
+        "(@bobs_bakery); run `igconnect login --reconnect bob`" in result.stderr
+    )
     assert {r["username"] for r in read_csv(setup.out)} == {"acme_1", "acme_2", "acme_3"}
     from tests import stored
 

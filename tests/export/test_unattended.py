@@ -149,7 +149,7 @@ def test_schedule_install_twice_adds_one_line(fake_crontab: Path, cli: Any) -> N
     assert lines[:2] == ["MAILTO=ops@example.com", "5 4 * * * /usr/bin/backup"]
     line = ours[0]
     assert line.startswith("0 * * * * ")
-    assert "export stories --quiet" in line
+    assert " export --quiet # igconnect-export" in line  # every kind that has trackers
     assert f"IGCONNECT_DATA_DIR={os.environ['IGCONNECT_DATA_DIR']}" in line
     removed = cli("schedule", "remove")
     assert removed.exit_code == 0
@@ -188,3 +188,57 @@ def test_schedule_carries_setting_overrides_but_never_the_app_secret(
     assert "IGCONNECT_APP_ID=1000000000000001" in line
     assert "sandbox-app-secret" not in shown.stdout + shown.stderr
     assert "IGCONNECT_APP_SECRET is set here but is not passed" in shown.stderr
+
+
+def test_schedule_install_every_sets_the_interval_and_the_job_exports_every_kind(
+    fake_crontab: Path, sandbox_factory: Any, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`install --every 30` writes schedule_interval_minutes (the final-read window follows it)
+    and a line that, run as cron runs it, exports stories, profiles and hashtags in one go."""
+    import shlex
+
+    from igconnect import secretstore
+    from igconnect.runtime import Runtime
+    from igconnect.trackers.model import Tracker
+    from tests import stored
+
+    monkeypatch.setenv("IGCONNECT_TOKEN_STORE", "file")
+    setup = sandbox_factory()
+    setup.connect("acme", ADA)
+    stored.save_tracker(Tracker(kind="hashtag", target="coffee", connection="acme"))
+    stored.save_tracker(Tracker(kind="account", target="nike", connection="acme"))
+    runtime = Runtime()
+    runtime.secret_store.set(secretstore.APP_SECRET_KEY, APP_SECRET)
+    with runtime.edit() as doc:
+        for key, value in setup.sb.env().items():
+            doc[key.removeprefix("IGCONNECT_").lower()] = value
+    for key in setup.sb.env():  # the settings file carries them, as for a real job
+        monkeypatch.delenv(key)
+    monkeypatch.delenv("IGCONNECT_APP_SECRET")
+    installed = cli("schedule", "install", "--every", "30")
+    assert installed.exit_code == 0, installed.output
+    assert cli("config", "get", "schedule_interval_minutes").stdout.strip() == "30"
+    line = next(x for x in fake_crontab.read_text().splitlines() if "igconnect-export" in x)
+    assert line.startswith("*/30 * * * * ")
+    words = shlex.split(line.split(" # igconnect-export")[0])[5:]
+    env = [w for w in words if "=" in w and not w.startswith("/")]
+    argv = words[len(env) :]
+    assert argv[-2:] == ["export", "--quiet"]
+    result = subprocess.run(
+        ["env", "-i", "HOME=/tmp", "PATH=/usr/bin:/bin", *env, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr
+    exports = Runtime().paths.default_export_file.parent
+    assert sorted(p.name for p in exports.iterdir()) == [
+        "hashtags.csv",
+        "profiles-posts.csv",
+        "profiles.csv",
+        "stories.csv",
+    ]
+    bad = cli("schedule", "install", "--every", "45")
+    assert bad.exit_code == 3 and "cannot be written as a cron schedule" in bad.stderr
+    assert cli("config", "get", "schedule_interval_minutes").stdout.strip() == "30"

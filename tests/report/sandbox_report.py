@@ -32,13 +32,12 @@ def make_sandbox_report(
     step_hours: int = 3,
     timezone: str = "Europe/Paris",
 ) -> SandboxReport:
-    """Collect `days` of stories from the sandbox every `step_hours`, archive follower counts (as
-    `igconnect export profiles` will), and write the report of those days."""
-    import sqlite3
-
+    """Collect `days` of stories and profiles from the sandbox every `step_hours`, and write the
+    report of those days."""
     from igconnect.connections.model import Account, Connection, Reach
     from igconnect.connections.store import ConnectionStore
     from igconnect.demo import demo_runtime
+    from igconnect.export.kinds import KindOptions, export_profiles
     from igconnect.export.run import ExportOptions, export_stories
     from igconnect.meta_app import store_app
     from igconnect.report.build import build_report
@@ -47,7 +46,6 @@ def make_sandbox_report(
     from igconnect.secretstore import token_key
     from igconnect.trackers.model import Tracker
     from igconnect.trackers.store import TrackerStore
-    from tests.archives import PROFILES_SCHEMA, stamp
 
     config = SandboxConfig(port=0, seed=7, accounts=accounts, stories=stories, start_time=START)
     with Sandbox(config) as sb:
@@ -72,24 +70,16 @@ def make_sandbox_report(
                 tracker.connection_id = connection.id
                 trackers.add(tracker)
         runtime.secret_store.set(token_key(connection.id), sb.issue_token(user))
-        profiles: list[tuple[str, str, int]] = []
         for _ in range(days * 24 // step_hours + 1):
             export_stories(
                 runtime, ExportOptions(out=str(home / "stories.csv"), clock=sb.now, since=START)
             )
-            for account in ids:
-                followers = sb.world.accounts[account.id].followers
-                profiles.append((account.id, stamp(sb.now()), followers))
+            # The follower counts the reach rate needs, as the scheduled `igconnect export` reads
+            # them at every run.
+            export_profiles(runtime, KindOptions(out=str(home / "profiles.csv"), clock=sb.now))
             sb.advance_clock(hours=step_hours)
         until = sb.now()
         archive = runtime.paths.archive_file
-        with sqlite3.connect(archive) as db:  # stands in for `igconnect export profiles` (issue 12)
-            db.execute(PROFILES_SCHEMA)
-            db.executemany(
-                "INSERT OR REPLACE INTO profile_observations (account_id, observed_at, "
-                "followers_count) VALUES (?, ?, ?)",
-                profiles,
-            )
         html = home / "report.html"
         build_report(
             runtime,

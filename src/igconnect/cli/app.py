@@ -193,7 +193,7 @@ app = typer.Typer(
     cls=IgconnectGroup,
     name="igconnect",
     help="Connect clients' Instagram professional accounts, keep the connections healthy, and "
-    "export story metrics.",
+    "export stories, profiles and hashtag media.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

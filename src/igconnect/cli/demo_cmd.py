@@ -27,7 +27,8 @@ def demo_command(
         help="Folder for the demo's settings, archive and CSV (default: a new temporary one).",
     ),
 ) -> None:
-    """Try igconnect without a Meta app: sandbox, app set-up, login, doctor, trackers, export, report.
+    """Try igconnect without a Meta app: sandbox, app set-up, login, doctor, trackers (accounts, a
+    public account, a hashtag), export of every kind, report.
 
     Everything happens in a throwaway home; your own settings and keyring are not touched.
 
@@ -68,13 +69,24 @@ def _trackers(obj: cli_context.CliContext, added: Any) -> None:
         obj.info(f"    {result.tracker} → {result.connection or 'unassigned'}: {result.reason}")
 
 
-def _export(obj: cli_context.CliContext, result: Any) -> None:
-    obj.info(
-        f"    {result.rows} stories from {len(result.collected)} accounts in {result.requests} "
-        f"requests ({result.seconds:.1f} s)"
-    )
-    for warning in result.warnings:
-        obj.warn(warning)
+def _export(obj: cli_context.CliContext, run: Any) -> None:
+    for result in run.kinds:
+        if result.kind == "stories":
+            obj.info(
+                f"    stories: {result.rows} from {len(result.collected)} accounts in "
+                f"{result.requests} requests ({result.seconds:.1f} s)"
+            )
+        else:
+            for item in result.items:
+                if result.kind == "profiles" and item.access == "managed":
+                    how = " (managed: its own node)"
+                elif result.kind == "profiles":
+                    how = f" (public: business discovery, {item.rows} recent posts)"
+                else:
+                    how = f" ({item.rows} recent and top media)"
+                obj.info(f"    {result.kind}: {item.target}{how}: {item.state}")
+        for warning in result.warnings:
+            obj.warn(warning)
 
 
 def _report_skipped(obj: cli_context.CliContext, error: Any) -> None:
@@ -90,13 +102,21 @@ def _done(obj: cli_context.CliContext, payload: Any) -> None:
     obj.info(f"    CSV: {csv_path}")
     if payload["report"].exists():
         obj.info(f"    Report: {payload['report']}")
-    obj.info("    First lines:")
-    with csv_path.open(encoding="utf-8") as handle:
-        for _, line in zip(range(3), handle, strict=False):
-            obj.info("      " + line.rstrip()[:160])
+    for label, path in (
+        ("stories", csv_path),
+        ("profiles", Path(payload["profiles"])),
+        ("public posts", Path(payload["posts"])),
+        ("hashtag media", Path(payload["hashtags"])),
+    ):
+        if not path.exists():
+            continue
+        obj.info(f"    {label} ({path.name}), first lines:")
+        with path.open(encoding="utf-8") as handle:
+            for _, line in zip(range(3), handle, strict=False):
+                obj.info("      " + line.rstrip()[:160])
     obj.success(
         f"Demo finished. Look around: IGCONNECT_CONFIG_DIR={payload['home']}/config "
-        f"IGCONNECT_DATA_DIR={payload['home']}/data igconnect export stories --no-fetch --out -"
+        f"IGCONNECT_DATA_DIR={payload['home']}/data igconnect export profiles --no-fetch --out -"
     )
 
 

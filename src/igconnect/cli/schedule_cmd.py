@@ -1,4 +1,5 @@
-"""`igconnect schedule`: run the story export from cron (or a systemd timer). See docs/cron.md."""
+"""`igconnect schedule`: run `igconnect export` (every kind) from cron or a systemd timer.
+See docs/cron.md."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from igconnect.cli import context as cli_context
 from igconnect.cli.output import render
 
 schedule_app = typer.Typer(
-    help="Schedule the story export (cron line, systemd timer).", no_args_is_help=True
+    help="Schedule the export (cron line, systemd timer).", no_args_is_help=True
 )
 
 
@@ -44,14 +45,33 @@ def _show_text(obj: cli_context.CliContext, schedule: Any) -> None:
 
 
 @schedule_app.command("install")
-def install_command(ctx: typer.Context) -> None:
-    """Add the export to your crontab (once: running it again changes nothing).
+def install_command(
+    ctx: typer.Context,
+    every: int = typer.Option(
+        None,
+        "--every",
+        min=5,
+        max=1440,
+        help="Run every MINUTES (sets schedule_interval_minutes, which also decides when a "
+        "story gets its final read).",
+        metavar="MINUTES",
+    ),
+) -> None:
+    """Add `igconnect export` (every kind that has trackers) to your crontab; running it again
+    changes nothing.
 
-    Example: igconnect schedule install
+    Example: igconnect schedule install --every 30
     """
-    from igconnect.export.schedule import build_schedule, install
+    from igconnect.export.schedule import build_schedule, install, set_interval
+    from igconnect.settings import SETTINGS
 
     obj = cli_context.get(ctx)
+    if every is not None:
+        set_interval(obj.runtime, every)
+        obj.success(f"schedule_interval_minutes = {every}")
+        env = SETTINGS["schedule_interval_minutes"].env
+        if obj.runtime.environ.get(env):
+            obj.warn(f"{env} is set in the environment and overrides this value")
     schedule = build_schedule(obj.runtime)
     obj.warn_all(schedule.warnings)
     if install(schedule):

@@ -14,6 +14,13 @@ the last account it finished. Tables:
 - `runs`: one row per export run (with the stories that expired unread since the one before).
 - `metric_rejections`: metrics Meta rejected lately, per login path: not asked for again for a while.
 - `collect_hints`: per account, the page size and field expansion Meta last accepted.
+- `profiles`, `profile_observations`: each tracked account (managed or public) with its first and
+  last seen times, and its follower, follows and media counts at each run (`export profiles`).
+- `public_posts`, `public_post_observations`: recent posts of public accounts (business
+  discovery), their like and comment counts at each run.
+- `hashtags` (the id each name was found to have: ids never change), `hashtag_queries` (which
+  account queried which hashtag when: Meta's 30 unique hashtags per account per 7 days), and
+  `hashtag_media` (each hashtag's recent and top media, first and last seen).
 
 Times are ISO 8601 UTC text (`2026-11-22T08:15:00Z`), which sorts like time.
 """
@@ -132,8 +139,78 @@ CREATE TABLE collect_hints (
 );
 """
 
+# Profiles, public posts and hashtags (issue 12): what `export profiles` and `export hashtags`
+# collect, with first and last seen times, and the hashtag queries Meta's 30-per-7-days budget
+# counts (export/public.py reads and writes them).
+_SCHEMA_V3 = """
+CREATE TABLE profiles (
+    account_id TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    access TEXT NOT NULL,
+    connection TEXT,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+);
+CREATE TABLE profile_observations (
+    account_id TEXT NOT NULL,
+    observed_at TEXT NOT NULL,
+    followers_count INTEGER,
+    follows_count INTEGER,
+    media_count INTEGER,
+    PRIMARY KEY (account_id, observed_at)
+);
+CREATE TABLE public_posts (
+    media_id TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL,
+    username TEXT NOT NULL,
+    media_type TEXT,
+    permalink TEXT,
+    posted_at TEXT,
+    caption TEXT,
+    like_count INTEGER,
+    comments_count INTEGER,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL
+);
+CREATE INDEX public_posts_by_account ON public_posts (account_id, posted_at);
+CREATE TABLE public_post_observations (
+    media_id TEXT NOT NULL REFERENCES public_posts (media_id),
+    observed_at TEXT NOT NULL,
+    like_count INTEGER,
+    comments_count INTEGER,
+    PRIMARY KEY (media_id, observed_at)
+) WITHOUT ROWID;
+CREATE TABLE hashtags (
+    name TEXT PRIMARY KEY,
+    hashtag_id TEXT NOT NULL,
+    found_at TEXT NOT NULL
+);
+CREATE TABLE hashtag_queries (
+    account_id TEXT NOT NULL,
+    first_queried_at TEXT NOT NULL,
+    hashtag TEXT NOT NULL,
+    PRIMARY KEY (account_id, first_queried_at, hashtag)
+);
+CREATE TABLE hashtag_media (
+    hashtag TEXT NOT NULL,
+    media_id TEXT NOT NULL,
+    media_type TEXT,
+    permalink TEXT,
+    posted_at TEXT,
+    caption TEXT,
+    like_count INTEGER,
+    comments_count INTEGER,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    recent_seen_at TEXT,
+    top_seen_at TEXT,
+    PRIMARY KEY (hashtag, media_id)
+);
+CREATE INDEX hashtag_media_by_seen ON hashtag_media (last_seen_at);
+"""
+
 # _MIGRATIONS[n - 1] takes the archive to version n (forward only; never edit a released one).
-_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2)
+_MIGRATIONS = (_SCHEMA_V1, _SCHEMA_V2, _SCHEMA_V3)
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 

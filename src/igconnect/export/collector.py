@@ -103,11 +103,12 @@ class ConnectionGate:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.reason: str | None = None
+        self.state = SKIPPED  # what the accounts left get: BROKEN when the token died
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str, state: str = SKIPPED) -> None:
         with self._lock:
             if self.reason is None:
-                self.reason = reason
+                self.reason, self.state = reason, state
 
 
 class RunContext:
@@ -266,13 +267,13 @@ class AccountCollector:
     def collect(self, job: AccountJob) -> AccountOutcome:
         outcome = AccountOutcome(job.connection, job.username, job.account_id, COLLECTED)
         if self.gate.reason:
-            outcome.state, outcome.reason = SKIPPED, self.gate.reason
+            outcome.state, outcome.reason = self.gate.state, self.gate.reason
             return outcome
         try:
             outcome.stories = self._collect(job, outcome)
         except TokenDead as exc:
             reason = f"the token of connection '{job.connection}' is dead: {exc.reason}"
-            self.gate.close(reason)
+            self.gate.close(reason, BROKEN)
             outcome.state, outcome.reason, outcome.token_dead = BROKEN, reason, True
             outcome.checkpoint = exc.may_recover
         except Throttled as exc:

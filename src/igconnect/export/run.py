@@ -28,6 +28,8 @@ from igconnect.errors import (
     UsageError,
 )
 from igconnect.export import collector as col
+from igconnect.export.pool import batching_client as _client
+from igconnect.export.pool import mark_broken as _mark_broken
 from igconnect.export.writer import FORMATS
 
 if TYPE_CHECKING:
@@ -74,6 +76,17 @@ class AccountReport:
     def ok(self) -> bool:
         return self.state == col.COLLECTED
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "username": self.username,
+            "account_id": self.account_id,
+            "state": self.state,
+            "reason": self.reason,
+            "stories": self.stories,
+            "requests": self.requests,
+        }
+
 
 @dataclass
 class ExportResult:
@@ -90,6 +103,29 @@ class ExportResult:
     missed_final_reads: int = 0  # stories that expired since the last run without a final read
     moved_trackers: list[dict[str, str]] = field(default_factory=list)  # failover, this run
     round_trips: int = 0  # HTTP round trips; `requests` counts the calls Meta counts
+    problems: list[Any] = field(default_factory=list)  # results.ConnectionProblem, one per dead one
+    kind = "stories"
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` summary (keys pinned by tests/cli/test_json_contract.py and
+        tests/export/test_export_all.py)."""
+        return {
+            "kind": self.kind,
+            "exit_code": int(self.exit_code),
+            "output": self.output,
+            "format": self.format,
+            "rows": self.rows,
+            "requests": self.requests,
+            "round_trips": self.round_trips,
+            "seconds": round(self.seconds, 3),
+            "log_file": self.log_file,
+            "warnings": list(self.warnings),
+            "broken_connections": list(self.broken_connections),
+            "connection_problems": [p.to_json() for p in self.problems],
+            "missed_final_reads": self.missed_final_reads,
+            "moved_trackers": list(self.moved_trackers),
+            "accounts": [a.to_json() for a in self.accounts],
+        }
 
     @property
     def failed(self) -> list[AccountReport]:
@@ -106,34 +142,6 @@ class ExportResult:
         if not self.collected:
             return ExitCode.NOTHING_COLLECTED
         return ExitCode.PARTIAL if self.failed else ExitCode.OK
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "exit_code": int(self.exit_code),
-            "output": self.output,
-            "format": self.format,
-            "rows": self.rows,
-            "requests": self.requests,
-            "round_trips": self.round_trips,
-            "seconds": round(self.seconds, 3),
-            "log_file": self.log_file,
-            "warnings": self.warnings,
-            "broken_connections": self.broken_connections,
-            "missed_final_reads": self.missed_final_reads,
-            "moved_trackers": self.moved_trackers,
-            "accounts": [
-                {
-                    "connection": a.connection,
-                    "username": a.username,
-                    "account_id": a.account_id,
-                    "state": a.state,
-                    "reason": a.reason,
-                    "stories": a.stories,
-                    "requests": a.requests,
-                }
-                for a in self.accounts
-            ],
-        }
 
 
 def parse_date(text: str, *, end: bool = False) -> datetime:
@@ -189,10 +197,17 @@ def _plan(runtime: Runtime, options: ExportOptions) -> _Plan:
         connection = connections.get(row["connection"] or "")
         account_id = row["account_id"] or row["reached_id"]
         target = row["target"]
+        if not row["managed"] and target not in wanted:
+            # No connection reaches it: a public account, read by `export profiles` through
+            # business discovery. Meta shows no one else's stories, so there is nothing to miss.
+            log.info("stories: @%s is a public account (no connection reaches it)", target)
+            continue
         reason: str | None = None
+        state = col.SKIPPED
         if connection is None:
             reason = f"no connection assigned ({_placement_fix(runtime, db, target)})"
-        elif connection.is_broken:
+        elif connection.is_broken:  # the summary says it once for the connection (results.py)
+            state = col.BROKEN
             reason = (
                 f"connection '{connection.name}' is broken"
                 f" ({connection.broken_reason or 'token dead'}); {reconnect_hint(connection)}"
@@ -203,7 +218,7 @@ def _plan(runtime: Runtime, options: ExportOptions) -> _Plan:
             account_ids.append(account_id)
         if reason is not None or connection is None or account_id is None:
             skipped.append(
-                AccountReport(row["connection"], target, account_id, col.SKIPPED, reason, 0, 0)
+                AccountReport(row["connection"], target, account_id, state, reason, 0, 0)
             )
             continue
         jobs.append(col.AccountJob(connection.name, connection.provider, target, account_id))
@@ -234,7 +249,9 @@ def _account_trackers(
     yield from db.execute(
         f"""
         SELECT t.target, t.account_id, c.name AS connection,
-               coalesce(by_id.account_id, by_name.account_id) AS reached_id
+               coalesce(by_id.account_id, by_name.account_id) AS reached_id,
+               EXISTS (SELECT 1 FROM accounts a WHERE a.username = t.target COLLATE NOCASE
+                       OR a.account_id = t.account_id) AS managed
         FROM trackers t
         LEFT JOIN connections c ON c.id = t.connection_id
         LEFT JOIN accounts by_id
@@ -256,79 +273,131 @@ def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
     from igconnect.export.runlock import export_lock
     from igconnect.export.runlog import run_log
 
-    settings = runtime.settings
-    fmt = _format(options, settings.get("export_format"))
-    if options.breakdowns not in BREAKDOWN_MODES:
-        raise UsageError(f"--breakdowns must be one of {', '.join(BREAKDOWN_MODES)}")
     clock = options.clock or (lambda: datetime.now(UTC))
-    out_path = _out_path(runtime, options)
-    started = time.monotonic()
-    moved = _fail_over(runtime, options)
-    plan = _plan(runtime, options)
+    prepared = prepare_stories(runtime, options)
     with (
-        export_lock(runtime.paths.lock_dir, settings.get("export_lock_wait")),
+        export_lock(runtime.paths.lock_dir, runtime.settings.get("export_lock_wait")),
         run_log(runtime.paths.log_dir) as log_file,
         open_archive(runtime, clock(), writes=options.fetch) as archive,
     ):
-        log.info(
-            "export run started (fetch=%s, accounts=%d, skipped=%d, out=%s)",
-            options.fetch,
-            len(plan.jobs),
-            len(plan.skipped),
-            out_path or "-",
-        )
-        reports: list[AccountReport] = []
-        warnings: list[str] = []
-        broken: list[str] = []
-        requests = round_trips = missed = 0
-        if options.fetch:
-            reports, (requests, round_trips), warnings, broken, missed = _collect_all(
-                runtime, options, plan, archive, clock
-            )
-        result = ExportResult(
-            output="",
-            format=fmt,
-            rows=0,
-            accounts=reports,
-            requests=requests,
-            warnings=warnings,
-            log_file=str(log_file),
-            fetched=options.fetch,
-            seconds=0.0,
-            broken_connections=broken,
-            missed_final_reads=missed,
-            moved_trackers=moved,
-            round_trips=round_trips,
-        )
-        if missed:
-            log.info("warning: %d stories expired without a final read since the last run", missed)
-        if result.exit_code != ExitCode.NOTHING_COLLECTED:
-            result.rows = _write(archive, options, plan, out_path, fmt, settings, clock)
-            result.output = str(out_path) if out_path else "-"
+        result = stories_in_run(runtime, options, prepared, archive, str(log_file))
         backup_warning = backup_if_due(runtime, archive, clock())
         if backup_warning:
             log.info("%s", backup_warning)
             result.warnings.append(backup_warning)
             runtime.warnings.append(backup_warning)
-        result.seconds = time.monotonic() - started
-        for report in result.failed:  # at INFO: the CLI prints its own summary on stderr
-            log.info(
-                "not collected: @%s (connection %s): %s: %s",
-                report.username,
-                report.connection or "-",
-                report.state,
-                report.reason,
-            )
-        log.info(
-            "export run finished: exit %d, %d collected, %d failed, %d requests, %d rows, %.1fs",
-            int(result.exit_code),
-            len(result.collected),
-            len(result.failed),
-            result.requests,
-            result.rows,
-            result.seconds,
-        )
         return result
+
+
+@dataclass
+class PreparedStories:
+    """What a stories run decides before it takes the lock: format, file, failover, plan."""
+
+    fmt: str
+    out_path: Path | None
+    started: float
+    moved: list[dict[str, str]]
+    plan: _Plan
+
+
+def prepare_stories(runtime: Runtime, options: ExportOptions) -> PreparedStories:
+    fmt = _format(options, runtime.settings.get("export_format"))
+    if options.breakdowns not in BREAKDOWN_MODES:
+        raise UsageError(f"--breakdowns must be one of {', '.join(BREAKDOWN_MODES)}")
+    out_path = _out_path(runtime, options)
+    started = time.monotonic()
+    moved = _fail_over(runtime, options)
+    return PreparedStories(fmt, out_path, started, moved, _plan(runtime, options))
+
+
+def stories_in_run(
+    runtime: Runtime,
+    options: ExportOptions,
+    prepared: PreparedStories,
+    archive: Archive,
+    log_file: str,
+) -> ExportResult:
+    """The stories part of a run that holds the lock and the archive (alone, or with the other
+    kinds in `igconnect export`)."""
+    settings = runtime.settings
+    clock = options.clock or (lambda: datetime.now(UTC))
+    plan, out_path, fmt = prepared.plan, prepared.out_path, prepared.fmt
+    log.info(
+        "export run started (fetch=%s, accounts=%d, skipped=%d, out=%s)",
+        options.fetch,
+        len(plan.jobs),
+        len(plan.skipped),
+        out_path or "-",
+    )
+    reports: list[AccountReport] = []
+    warnings: list[str] = []
+    broken: list[str] = []
+    requests = round_trips = missed = 0
+    if options.fetch:
+        reports, (requests, round_trips), warnings, broken, missed = _collect_all(
+            runtime, options, plan, archive, clock
+        )
+    result = ExportResult(
+        output="",
+        format=fmt,
+        rows=0,
+        accounts=reports,
+        requests=requests,
+        warnings=warnings,
+        log_file=log_file,
+        fetched=options.fetch,
+        seconds=0.0,
+        broken_connections=broken,
+        missed_final_reads=missed,
+        moved_trackers=prepared.moved,
+        round_trips=round_trips,
+    )
+    result.problems = _problems(runtime, plan, reports)
+    if missed:
+        log.info("warning: %d stories expired without a final read since the last run", missed)
+    if result.exit_code != ExitCode.NOTHING_COLLECTED:
+        result.rows = _write(archive, options, plan, out_path, fmt, settings, clock)
+        result.output = str(out_path) if out_path else "-"
+    result.seconds = time.monotonic() - prepared.started
+    for report in result.failed:  # at INFO: the CLI prints its own summary on stderr
+        log.info(
+            "not collected: @%s (connection %s): %s: %s",
+            report.username,
+            report.connection or "-",
+            report.state,
+            report.reason,
+        )
+    log.info(
+        "export run finished: exit %d, %d collected, %d failed, %d requests, %d rows, %.1fs",
+        int(result.exit_code),
+        len(result.collected),
+        len(result.failed),
+        result.requests,
+        result.rows,
+        result.seconds,
+    )
+    return result
+
+
+def _problems(runtime: Runtime, plan: _Plan, reports: list[AccountReport]) -> list[Any]:
+    """One line per broken connection, with its fix (the reason as the state store has it now)."""
+    from igconnect.connections.model import reconnect_hint
+    from igconnect.connections.store import ConnectionStore
+    from igconnect.export.results import connection_problems
+
+    names = {r.connection for r in reports if r.state == col.BROKEN and r.connection}
+    fixes: dict[str, tuple[str, str]] = {}
+    for name in names:
+        connection = ConnectionStore(runtime.state.db).find(name) or plan.connections.get(name)
+        if connection is not None:
+            fixes[name] = (_why(connection.broken_reason), reconnect_hint(connection))
+    return connection_problems(reports, fixes)
+
+
+def _why(reason: str | None) -> str:
+    text = reason or "token dead"
+    marker = " is dead: "
+    return text.split(marker, 1)[1] if marker in text else text
 
 
 def _fail_over(runtime: Runtime, options: ExportOptions) -> list[dict[str, str]]:
@@ -364,6 +433,10 @@ def _out_path(runtime: Runtime, options: ExportOptions) -> Path | None:
         path = Path(options.out).expanduser()
     else:
         configured = runtime.settings.get("export_path")
+        if configured and "{kind}" in configured:  # a template for every kind (export/kinds.py)
+            configured = configured.replace("{kind}", "stories").replace(
+                "{date}", datetime.now(UTC).strftime("%Y-%m-%d")
+            )
         path = Path(configured).expanduser() if configured else runtime.paths.default_export_file
     if path.is_dir():
         raise UsageError(f"{path} is a directory", hint="give a file name with --out")
@@ -465,7 +538,7 @@ def _collect_all(
                 raise  # every connection needs the store and safe files: say so once, with its code
             except TokenDead as exc:  # the refresh found the token dead
                 reason = f"the token of connection '{job.connection}' is dead: {exc.reason}"
-                gates[job.connection].close(reason)
+                gates[job.connection].close(reason, col.BROKEN)
                 broken.append(job.connection)
                 _mark_broken(runtime, job.connection, reason)
             except IgconnectError as exc:
@@ -507,18 +580,6 @@ def _collect_all(
     return reports, (requests, round_trips), run.warnings, broken, missed
 
 
-def _client(runtime: Runtime, connection: Connection) -> Any:
-    """The client a run collects a connection's accounts with: on the Facebook path the requests
-    of accounts collected at once go out as batches (graph.instagram.com documents no batch)."""
-    from igconnect.connections.clients import client_for
-    from igconnect.meta.batching import BatchingClient
-
-    client = client_for(runtime, connection)
-    if connection.provider == "facebook" and runtime.settings.get("export_batch"):
-        return BatchingClient(client)
-    return client
-
-
 def _run_pool(
     jobs: list[col.AccountJob],
     run: col.RunContext,
@@ -537,7 +598,7 @@ def _run_pool(
         client = clients.get(job.connection)
         if client is None:
             return col.AccountOutcome(
-                job.connection, job.username, job.account_id, col.SKIPPED, gate.reason
+                job.connection, job.username, job.account_id, gate.state, gate.reason
             )
         return col.AccountCollector(run, client, gate).collect(job)
 
@@ -595,21 +656,6 @@ def _settle(
     outcome.stories = []  # archived: let them go (memory stays flat)
     reports.append(report)
     _notify(options, report)
-
-
-def _mark_broken(runtime: Runtime, name: str, reason: str, *, may_recover: bool = False) -> None:
-    """Record a dead token; one held by a security checkpoint (190/459) is only marked held, so
-    the next run tries it again instead of skipping it."""
-    from igconnect.connections.store import ConnectionStore
-
-    try:
-        with runtime.state.transaction() as db:
-            store = ConnectionStore(db)
-            connection = store.find(name)
-            if connection is not None:
-                store.mark_broken(connection.id, reason, may_recover=may_recover)
-    except IgconnectError as exc:  # the run goes on; the summary still names the connection
-        log.warning("could not mark connection %s broken: %s", name, exc)
 
 
 def _cleared_checkpoints(

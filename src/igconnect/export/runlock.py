@@ -1,4 +1,5 @@
-"""One export at a time: a lock file in the state dir, waited on for `export_lock_wait` seconds."""
+"""One export at a time (of any kind, or all of them): a lock file in the state dir, waited on for
+`export_lock_wait` seconds."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ def export_lock(lock_dir: Path, wait_seconds: float) -> Iterator[None]:
     with file_lock(
         lock_dir / LOCK_NAME,
         timeout=wait_seconds,
-        what="the story export",
-        hint="another `igconnect export stories` is still running; if runs overlap often, "
+        what="the export",
+        hint="another `igconnect export` (of some kind) is still running; if runs overlap often, "
         "schedule them further apart (`igconnect config set schedule_interval_minutes ...`) or "
         "raise `export_lock_wait`",
     ):

@@ -47,7 +47,8 @@ class Schedule:
 
     @property
     def command(self) -> str:
-        return " ".join(shlex.quote(p) for p in self.executable) + " export stories --quiet"
+        # Every kind that has trackers (stories, profiles, hashtags) in one locked run.
+        return " ".join(shlex.quote(p) for p in self.executable) + " export --quiet"
 
     @property
     def cron_fields(self) -> str:
@@ -64,7 +65,7 @@ class Schedule:
     def systemd_service(self) -> str:
         lines = [
             "[Unit]",
-            "Description=igconnect story export",
+            "Description=igconnect export (stories, profiles, hashtags)",
             "",
             "[Service]",
             "Type=oneshot",
@@ -78,7 +79,7 @@ class Schedule:
         return "\n".join(
             [
                 "[Unit]",
-                f"Description=igconnect story export, every {self.interval_minutes} minutes",
+                f"Description=igconnect export, every {self.interval_minutes} minutes",
                 "",
                 "[Timer]",
                 f"OnCalendar={on_calendar(self.interval_minutes)}",
@@ -214,6 +215,16 @@ def write_crontab(text: str) -> None:
         )
 
 
+def set_interval(runtime: Runtime, minutes: int) -> int:
+    """Write `schedule_interval_minutes` (what `schedule install --every` asks for): the schedule
+    and the stories' final-read window share it, so both change together."""
+    from igconnect.settings import set_value
+
+    validate_interval(minutes)
+    with runtime.edit() as doc:
+        return int(set_value(doc, "schedule_interval_minutes", str(minutes)))
+
+
 def install(schedule: Schedule) -> bool:
     """Put the line in the user's crontab, replacing ours if present. False if it was already so."""
     current = read_crontab()
@@ -250,5 +261,6 @@ __all__ = [
     "on_calendar",
     "read_crontab",
     "remove",
+    "set_interval",
     "validate_interval",
 ]

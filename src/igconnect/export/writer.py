@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,12 +73,46 @@ def write_rows(
     return count
 
 
+def write_table(
+    rows: Iterable[dict[str, Any]],
+    out: Path | None,
+    fmt: str,
+    header: Sequence[str],
+    *,
+    escape_formulas: bool = True,
+) -> int:
+    """Like `write_rows`, for rows that are flat dicts with the `header`'s keys (profiles, posts,
+    hashtag media): the same redaction, formula escaping, empty cells and atomic replace."""
+    from igconnect.fileio import output_stream
+
+    count = 0
+    with output_stream(out) as handle:
+        writer = csv.writer(handle, lineterminator="\r\n") if fmt == "csv" else None
+        if writer is not None:
+            writer.writerow(header)
+        for row in rows:
+            cells = _cells(
+                [row.get(n) for n in header], empty="" if writer else None, escape=escape_formulas
+            )
+            if writer is not None:
+                writer.writerow(cells)
+            else:
+                record = dict(zip(header, cells, strict=True))
+                handle.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+            count += 1
+    return count
+
+
 def _flat(row: dict[str, Any], metric_columns: list[str], *, empty: Any, escape: bool) -> list[Any]:
     values = row.get("values") or {}
     cells: list[Any] = [
         *(row.get(n) for n in FIXED_COLUMNS),
         *(values.get(n) for n in metric_columns),
     ]
+    return _cells(cells, empty=empty, escape=escape)
+
+
+def _cells(cells: list[Any], *, empty: Any, escape: bool) -> list[Any]:
     texts = [i for i, value in enumerate(cells) if isinstance(value, str)]
     for i, text in zip(texts, _redacted([cells[i] for i in texts]), strict=True):
         cells[i] = "'" + text if escape and text.startswith(FORMULA_STARTS) else text

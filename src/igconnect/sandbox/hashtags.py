@@ -165,7 +165,9 @@ def _node(p: TagPost, fields: list[Field]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in fields:
         if f.name == "permalink":
-            code = base64.urlsafe_b64encode(p.id.encode()).decode()[:11]
+            code = (
+                base64.urlsafe_b64encode(p.id.encode()).decode().rstrip("=")[-11:]
+            )  # unique per post
             out[f.name] = f"https://www.instagram.com/p/{code}/"
         elif f.name == "timestamp":
             out[f.name] = meta_time(p.posted_at)
