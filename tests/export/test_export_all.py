@@ -161,3 +161,15 @@ def test_a_dead_connection_is_one_line_with_its_fix(sandbox_factory: Any, cli: A
     # Secrets never on screen nor in a file.
     texts = [result.stdout, result.stderr] + [p.read_text() for p in out.iterdir()]
     assert not any(bob_token in t for t in texts)
+
+
+def test_run_options_before_a_kind_are_refused_and_the_hint_works(setup: Any, cli: Any) -> None:
+    _trackers("@acme_shop")
+    out = setup.tmp / "stories.csv"
+    refused = cli("export", "--out", str(out), "--quiet", "stories")
+    assert refused.exit_code == ExitCode.USAGE and not out.exists()
+    hint = refused.stderr.split("put it after the kind: ", 1)[1].strip()
+    assert hint == f"igconnect export stories --out {out} --quiet"
+    followed = cli(*hint.split()[1:])
+    assert followed.exit_code == 0, followed.output
+    assert out.exists()

@@ -45,6 +45,7 @@ def all_command(
     Example: igconnect export --out /srv/reports/{kind}-{date}.csv --quiet
     """
     if ctx.invoked_subcommand is not None:
+        _refuse_group_options(ctx)
         return
     from igconnect.export.kinds import AllOptions, export_all
 
@@ -60,6 +61,25 @@ def all_command(
         obj.err.print(f"export {kind} failed: {why}", markup=False, highlight=False)
     _connection_lines(obj, result.problems)
     finish(obj, result)
+
+
+def _refuse_group_options(ctx: typer.Context) -> None:
+    """`export --out X stories` would otherwise drop --out without a word: the kind has its own."""
+    from igconnect.errors import UsageError
+
+    given = [
+        (param.opts[0], ctx.params[param.name])
+        for param in ctx.command.params
+        if param.name in ctx.params and ctx.params[param.name] != param.default
+    ]
+    if given:
+        kind = ctx.invoked_subcommand
+        names = ", ".join(opt for opt, _ in given)
+        again = " ".join(opt if value is True else f"{opt} {value}" for opt, value in given)
+        raise UsageError(
+            f"{names} before '{kind}' belongs to the run of every kind",
+            hint=f"put it after the kind: igconnect export {kind} {again}",
+        )
 
 
 def _run_summary(obj: cli_context.CliContext, result: Any) -> None:
