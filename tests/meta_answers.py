@@ -458,11 +458,15 @@ ANSWERS: tuple[Answer, ...] = (
     Answer(
         "discovery-personal",
         "a Korean client's test (find_string '\"error_subcode\":2207013'): 'Target is not an "
-        "Instagram business account', 110/2207013",
+        "Instagram business account', 110/2207013; a Spanish client's Business Discovery module "
+        "(find_string '2207013'): 'Meta does not tell a personal account from a non-existent @: "
+        "both return 110/2207013' (their spike against v26.0)",
         fields={"code": 110, "error_subcode": 2207013},
         unsure=True,
-        note="Whether Meta's text differs for a personal account is not settled; the sandbox "
-        "answers the not-found body for both.",
+        note="Code and subcode agree in every source; the message text for a personal account "
+        "is not settled, so igconnect decides on code 110 + subcode 2207013 only "
+        "(trackers/discover.py) and the sandbox answers the not-found body for both. No public "
+        "recording of an error_user_title ('Cannot find User') was found.",
     ),
     # -- Hashtags ---------------------------------------------------------------------------
     Answer(

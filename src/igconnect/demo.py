@@ -81,7 +81,7 @@ def run_demo(
     from igconnect.login.flow import LoginOptions, run_login
     from igconnect.meta_app import store_app
     from igconnect.sandbox import Sandbox, SandboxConfig
-    from igconnect.trackers.service import add_tracker
+    from igconnect.trackers.adding import add_trackers
 
     login_port = free_port()
     config = SandboxConfig(
@@ -105,13 +105,14 @@ def run_demo(
         report = run_doctor(runtime)
         yield DemoStep("doctor", "Doctor checked every prerequisite", report)
 
-        added = [add_tracker(runtime, "@" + account.username) for account in result.reach.accounts]
+        usernames = ["@" + account.username for account in result.reach.accounts]
+        added = add_trackers(runtime, usernames).items
         yield DemoStep("trackers", f"Added {len(added)} account trackers", added)
         # A public account nobody in the agency manages (read through business discovery) and
         # a hashtag (searched as one of the connection's accounts, within Meta's budget).
         more = [
-            add_tracker(runtime, "@" + DEMO_PUBLIC),
-            add_tracker(runtime, "#" + DEMO_HASHTAG, DEMO_CONNECTION),
+            *add_trackers(runtime, ["@" + DEMO_PUBLIC]).items,
+            *add_trackers(runtime, ["#" + DEMO_HASHTAG], DEMO_CONNECTION).items,
         ]
         yield DemoStep(
             "trackers",

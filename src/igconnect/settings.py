@@ -214,7 +214,14 @@ SETTINGS: dict[str, Setting] = {
             "warn when a token or data access expires within this many days",
             minimum=0,
         ),
-        Setting("tracker_capacity", "int", 4, "recommended trackers per connection", minimum=1),
+        Setting(
+            "tracker_capacity",
+            "int",
+            4,
+            "recommended public accounts and hashtags per connection (they share its platform "
+            "budget; managed accounts are not counted)",
+            minimum=1,
+        ),
         Setting(
             "high_volume_posts",
             "int",

@@ -34,8 +34,9 @@ CASES = [
 
 @pytest.fixture
 def home(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two connections reaching @p and @q, both trackers on acme (over the capacity of 1), so
-    that each command of CASES has something to do. The file store lets child processes in."""
+    """Two connections reaching @p and @q, both public-account trackers on acme (over the capacity
+    of 1 for trackers sharing a platform budget), so that each command of CASES has something to
+    do. The file store lets child processes in."""
     monkeypatch.setenv("IGCONNECT_TOKEN_STORE", "file")
     monkeypatch.setenv("IGCONNECT_TRACKER_CAPACITY", "1")
     accounts = [Account("id-p", "p"), Account("id-q", "q")]
@@ -46,7 +47,7 @@ def home(monkeypatch: pytest.MonkeyPatch) -> None:
         Connection("spare", "facebook"), accounts, token="EAAtoken-spare-0123456"
     )
     for name in ("p", "q"):
-        stored.save_tracker(Tracker("account", name, connection="acme"))
+        stored.save_tracker(Tracker("account", name, connection="acme", access="public"))
 
 
 @pytest.mark.parametrize(("args", "untouched"), CASES)

@@ -58,8 +58,17 @@ COVERED = {
     "igconnect app set --help",
     "igconnect app show",
     "igconnect config set",
+    "igconnect login --name",
+    "igconnect trackers add",
+    "igconnect trackers add --pending",
+    "igconnect trackers add --all --connection",
     "igconnect trackers assign",
     "igconnect trackers remove --yes",
+    "igconnect trackers list",
+    "igconnect trackers rebalance --apply",
+    "igconnect trackers classify",
+    "igconnect trackers classify --set",
+    "igconnect trackers import --pending",
 }
 # Suggested by these files, followed elsewhere (the file says where) or not a next step.
 EXEMPT = {
@@ -74,6 +83,8 @@ EXEMPT = {
     "igconnect logout": "the name of the command in a docstring",
     "igconnect app": "the name of the command group in a docstring",
     "igconnect app set": "built from the flags given: both forms are followed (here, test_root)",
+    "igconnect trackers": "the name of the command group in a docstring",
+    "igconnect.trackers.rules.load_summary": "a module named in a docstring",
     "igconnect export": "the name of the command in a docstring (run throughout test_export_hints)",
 }
 SOURCES = [
@@ -85,6 +96,10 @@ SOURCES = [
     "cli/login_cmd.py",
     "cli/connections_cmd.py",
     "cli/app_cmd.py",
+    "trackers",
+    "cli/trackers_cmd.py",
+    "cli/trackers_render.py",
+    "doctor/checks_trackers.py",
     "export/profiles.py",
     "export/hashtags.py",
     "export/kinds.py",
@@ -410,6 +425,80 @@ def test_hints_that_ask_a_person_on_a_terminal(
     assert unassigned
     follow(cli, unassigned[0])
     follow(cli, cli("app", "set").stderr)
+
+
+def test_tracker_hints(
+    sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, cli: Any, tmp_path: Path
+) -> None:
+    import json
+
+    sb = sandbox_env(accounts=3, scenarios=["already-connected", "wrong-page@acme_3"])
+    assert cli("login", "--name", "ada").exit_code == 0
+    # A typo: refused; the --pending it offers keeps it; `list` then says how to fix it.
+    typo = cli("trackers", "add", "@acme_3_odl")
+    assert typo.exit_code == ExitCode.NOT_FOUND
+    follow(cli, typo.stderr.split("Error:")[-1], index=-1)  # `trackers add @acme_3_odl --pending`
+    listed = cli("trackers", "list").stderr
+    line = next(x for x in listed.splitlines() if "@acme_3_odl is pending" in x)
+    follow(cli, line, index=0)  # `trackers remove @acme_3_odl --yes`
+    follow(cli, line, index=1)  # `trackers add @acme_3_old`
+    assert stored.trackers()["@acme_3_old"].connection == "ada"
+    # Unassigned: `list` names the connection to assign it to; asked twice, it says how to move.
+    assert cli("trackers", "unassign", "@acme_3_old").exit_code == 0
+    line = next(x for x in cli("trackers", "list").stderr.splitlines() if "@acme_3_old" in x)
+    follow(cli, line)  # `trackers assign @acme_3_old ada`
+    twice = cli("trackers", "add", "acme_3_old")
+    assert twice.exit_code == ExitCode.CONFLICT
+    follow(cli, twice.stderr, subs={"CONNECTION": "ada"})
+    # The export's hint for an unassigned tracker is complete and works.
+    assert cli("trackers", "add", "@acme_2").exit_code == 0
+    assert cli("trackers", "unassign", "@acme_2").exit_code == 0
+    exported = cli("export", "stories", "--out", str(tmp_path / "stories.csv"))
+    line = next(x for x in exported.stderr.splitlines() if "@acme_2" in x or "acme_2" in x)
+    follow(cli, line)
+    assert stored.trackers()["@acme_2"].connection == "ada"
+    # Over the recommended load of one platform budget: another person's login, then rebalance.
+    for tag in ("#t1", "#t2", "#t3", "#t4"):
+        assert cli("trackers", "add", tag).exit_code == 0
+    crowded = cli("trackers", "add", "#t5")
+    assert "--system-user" in crowded.stderr
+    sb.set_session_user(BOB_ID)
+    follow(cli, crowded.stderr, subs={"NAME": "bob"})  # `login --name NAME` as Bob
+    command = suggested(crowded.stderr)[-1]  # `trackers rebalance --apply`: it asks first
+    assert shape(command) in COVERED
+    code, screen = _on_a_terminal(shlex.split(command)[1:], {b"Go ahead?": "y"})
+    assert code == 0 and "applied" in screen, screen
+    after = cli("trackers", "list")
+    assert "Warning" not in after.stderr, after.stderr  # no advice left, so none in a circle
+    # An empty connection: doctor says how to track what it reaches.
+    token = sb.issue_system_user_token(pages=["bobs_bakery"], name="Agency Bot")
+    assert cli("login", "--system-user", "--name", "bot", input=token).exit_code == 0
+    report = json.loads(cli("doctor", "--json").stdout)
+    (bot,) = [c for c in report["connections"] if c["name"] == "bot"]
+    (load,) = [c for c in bot["checks"] if c["id"] == "trackers.load"]
+    follow(cli, load["evidence"])  # `trackers add --all --connection bot`
+    # A connection that cannot carry it: let igconnect choose.
+    assert cli("trackers", "add", "@acme_1").exit_code == 0
+    refused = cli("trackers", "assign", "@acme_1", "bot")
+    assert refused.exit_code == ExitCode.CONFLICT
+    follow(cli, refused.stderr)  # `trackers assign @acme_1`
+    unknown = cli("trackers", "remove", "@nobody")
+    follow(cli, unknown.stderr)  # `trackers list`
+    empty = cli("trackers", "add")
+    follow(cli, empty.stderr, subs={"@USERNAME": "@nike", "'#HASHTAG'": "'#x1'"})
+    # A file with an account nothing can read: its line says how to keep it anyway.
+    file = tmp_path / "trackers.csv"
+    file.write_text("tracker\n@acme_1\n@nobody_at_all\n")
+    imported = cli("trackers", "import", str(file))
+    assert imported.exit_code == ExitCode.USAGE
+    line = next(x for x in imported.stderr.splitlines() if "@nobody_at_all" in x)
+    follow(cli, line, index=-1, subs={"FILE": str(file)})  # `trackers import FILE --pending`
+    assert stored.trackers()["@nobody_at_all"].pending
+    # Hashtags cannot be measured: the note says how to set one, once.
+    classified = cli("trackers", "classify")
+    note = next(x for x in classified.stderr.splitlines() if "--set" in x)
+    follow(cli, note, subs={"'#HASHTAG'": "'#t1'"})
+    follow(cli, "see `igconnect trackers classify`", ok=(0, ExitCode.PARTIAL))
 
 
 def test_every_suggested_command_is_followed() -> None:

@@ -147,23 +147,36 @@ PINNED: dict[str, set[str]] = {
         "connections[].name", "connections[].provider", "exit_code"
     },
     "trackers add": {
-        "connection", "reason", "tracker"
+        "added", "connection", "exists", "exit_code", "failed", "items", "items[]",
+        "items[].access", "items[].close_matches", "items[].close_matches[]", "items[].connection",
+        "items[].exit_code", "items[].hint", "items[].outcome", "items[].reason", "items[].tracker",
+        "items[].warnings", "items[].warnings[]", "pending", "reason", "refused", "tracker"
     },
     "trackers add (no connection reaches it)": {
-        "connection", "reason", "tracker"
+        "added", "connection", "exists", "exit_code", "failed", "items", "items[]",
+        "items[].access", "items[].close_matches", "items[].close_matches[]", "items[].connection",
+        "items[].exit_code", "items[].hint", "items[].outcome", "items[].reason", "items[].tracker",
+        "items[].warnings", "items[].warnings[]", "pending", "reason", "refused", "tracker"
+    },
+    "trackers assign": {
+        "access", "changed", "connection", "previous", "reason", "tracker", "warnings", "warnings[]"
     },
     "trackers list": {
         "capacity", "connections", "connections[]", "connections[].broken_reason",
         "connections[].capacity", "connections[].collects", "connections[].count",
         "connections[].hashtag_budget", "connections[].hashtags_used",
-        "connections[].high_volume_shared", "connections[].name", "connections[].over_capacity",
-        "connections[].provider", "connections[].status", "connections[].trackers",
-        "connections[].trackers[]", "connections[].trackers[].created_at",
-        "connections[].trackers[].kind", "connections[].trackers[].tracker",
-        "connections[].trackers[].volume", "connections[].trackers[].volume_measured_at",
-        "connections[].trackers[].volume_source", "connections[].usage", "connections[].usage[]",
-        "orphaned", "orphaned[]", "unassigned", "unassigned[]", "unassigned[].created_at",
-        "unassigned[].kind", "unassigned[].tracker", "unassigned[].volume",
+        "connections[].high_volume_shared", "connections[].managed", "connections[].name",
+        "connections[].over_capacity", "connections[].provider", "connections[].shared",
+        "connections[].status", "connections[].trackers", "connections[].trackers[]",
+        "connections[].trackers[].access", "connections[].trackers[].created_at",
+        "connections[].trackers[].kind", "connections[].trackers[].pending",
+        "connections[].trackers[].tracker", "connections[].trackers[].volume",
+        "connections[].trackers[].volume_measured_at", "connections[].trackers[].volume_source",
+        "connections[].usage", "connections[].usage[]", "connections[].usage[].observed_at",
+        "connections[].usage[].percent", "connections[].usage[].regain_minutes",
+        "connections[].usage[].scope", "connections[].usage[].username", "orphaned", "orphaned[]",
+        "unassigned", "unassigned[]", "unassigned[].access", "unassigned[].created_at",
+        "unassigned[].kind", "unassigned[].pending", "unassigned[].tracker", "unassigned[].volume",
         "unassigned[].volume_measured_at", "unassigned[].volume_source", "violations",
         "violations[]", "violations[].connection", "violations[].fix", "violations[].message",
         "violations[].rule", "violations[].trackers", "violations[].trackers[]"
@@ -179,8 +192,8 @@ PINNED: dict[str, set[str]] = {
         "violations_before[].trackers[]"
     },
     "trackers classify": {
-        "results", "results[]", "results[].connection", "results[].likes", "results[].measured_at",
-        "results[].note", "results[].posts", "results[].previous_source",
+        "notes", "notes[]", "results", "results[]", "results[].connection", "results[].likes",
+        "results[].measured_at", "results[].note", "results[].posts", "results[].previous_source",
         "results[].previous_volume", "results[].status", "results[].tracker", "results[].volume"
     },
     "trackers import": {
@@ -255,19 +268,21 @@ PINNED: dict[str, set[str]] = {
         "capacity", "connections", "connections[]", "connections[].broken_reason",
         "connections[].capacity", "connections[].collects", "connections[].count",
         "connections[].hashtag_budget", "connections[].hashtags_used",
-        "connections[].high_volume_shared", "connections[].name", "connections[].over_capacity",
-        "connections[].provider", "connections[].status", "connections[].trackers",
-        "connections[].trackers[]", "connections[].trackers[].created_at",
-        "connections[].trackers[].kind", "connections[].trackers[].tracker",
-        "connections[].trackers[].volume", "connections[].trackers[].volume_measured_at",
-        "connections[].trackers[].volume_source", "connections[].usage", "connections[].usage[]",
-        "connections[].usage[].observed_at", "connections[].usage[].percent",
-        "connections[].usage[].regain_minutes", "connections[].usage[].scope", "orphaned",
-        "orphaned[]", "unassigned", "unassigned[]", "unassigned[].created_at", "unassigned[].kind",
-        "unassigned[].tracker", "unassigned[].volume", "unassigned[].volume_measured_at",
-        "unassigned[].volume_source", "violations", "violations[]", "violations[].connection",
-        "violations[].fix", "violations[].message", "violations[].rule", "violations[].trackers",
-        "violations[].trackers[]"
+        "connections[].high_volume_shared", "connections[].managed", "connections[].name",
+        "connections[].over_capacity", "connections[].provider", "connections[].shared",
+        "connections[].status", "connections[].trackers", "connections[].trackers[]",
+        "connections[].trackers[].access", "connections[].trackers[].created_at",
+        "connections[].trackers[].kind", "connections[].trackers[].pending",
+        "connections[].trackers[].tracker", "connections[].trackers[].volume",
+        "connections[].trackers[].volume_measured_at", "connections[].trackers[].volume_source",
+        "connections[].usage", "connections[].usage[]", "connections[].usage[].observed_at",
+        "connections[].usage[].percent", "connections[].usage[].regain_minutes",
+        "connections[].usage[].scope", "connections[].usage[].username", "orphaned", "orphaned[]",
+        "unassigned", "unassigned[]", "unassigned[].access", "unassigned[].created_at",
+        "unassigned[].kind", "unassigned[].pending", "unassigned[].tracker", "unassigned[].volume",
+        "unassigned[].volume_measured_at", "unassigned[].volume_source", "violations",
+        "violations[]", "violations[].connection", "violations[].fix", "violations[].message",
+        "violations[].rule", "violations[].trackers", "violations[].trackers[]"
     },
     "report": {
         "accounts", "exit_code", "not_final", "output", "seconds", "since", "stories", "until"
@@ -352,7 +367,8 @@ ROWS: list[tuple[str, str, tuple[str, ...]]] = [
     ("connections invites", "connections invites", ("--all",)),
     ("connections refresh", "connections refresh", ()),
     ("trackers add", "trackers add", ("@acme_1", "--connection", "acme")),
-    ("trackers add (no connection reaches it)", "trackers add", ("@someone_else",)),
+    ("trackers add (no connection reaches it)", "trackers add", ("@someone_else", "--pending")),
+    ("trackers assign", "trackers assign", ("@acme_1",)),
     ("trackers list", "trackers list", ()),
     ("trackers rebalance", "trackers rebalance", ()),
     ("trackers classify", "trackers classify", ("@acme_1",)),
@@ -385,7 +401,7 @@ ROWS: list[tuple[str, str, tuple[str, ...]]] = [
 # The commands without `--json`: they print a line of talk (or a file's text) and change something;
 # their exit code says how it went. A new command goes here or into ROWS.
 NO_JSON = {
-    "completion", "demo", "logout", "connections rename", "trackers assign", "trackers unassign",
+    "completion", "demo", "logout", "connections rename", "trackers unassign",
     "trackers remove", "trackers move", "trackers export", "schedule install", "schedule remove",
     "config get", "config set", "config unset", "sandbox serve",
 }  # fmt: skip

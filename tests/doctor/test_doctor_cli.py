@@ -58,6 +58,7 @@ def test_json_schema_is_pinned(sandbox: Any, cli: Any) -> None:
         "env.meta",
         "env.file-modes",
         "export.final-reads",
+        "trackers.waiting",
     ]
     conn = doc["connections"][0]
     assert set(conn) == {"name", "provider", "user_name", "status", "checks", "accounts"}

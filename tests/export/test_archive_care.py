@@ -206,14 +206,14 @@ def test_a_full_data_dir_under_the_state_store_says_free_space(
 ) -> None:
     data = mounts("data", size="512k")
     monkeypatch.setenv("IGCONNECT_DATA_DIR", str(data))
-    assert cli("trackers", "add", "@one").exit_code == 0
+    assert cli("trackers", "add", "#one").exit_code == 0  # no connection: kept on none
     fill(data)
     before = (data / "state.sqlite").read_bytes()
     result = cli(
         "trackers",
         "import",
         "-",
-        input="tracker\n" + "".join(f"@account_{i:05d}\n" for i in range(3000)),
+        input="tracker\n" + "".join(f"#tag_{i:05d}\n" for i in range(3000)),
     )
     assert result.exit_code == ExitCode.DISK_FULL, result.output
     assert "free space" in result.stderr and "aside" not in result.stderr

@@ -53,7 +53,7 @@ def test_eight_processes_adding_at_the_same_moment_lose_none(tmp_path: Path) -> 
         _out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
     assert sorted(stored.trackers()) == [f"@u{i}" for i in range(8)]
-    # Each saw the others' trackers when it chose: 4 (tracker_capacity) on each connection.
+    # Each saw the others' trackers when it chose the one carrying the fewest: 4 on each.
     on = [t.connection for t in stored.trackers().values()]
     assert (on.count("acme"), on.count("acme-b")) == (4, 4)
 

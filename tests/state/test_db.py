@@ -123,3 +123,47 @@ def test_the_switch_to_wal_waits_out_a_busy_file_by_its_error_code(tmp_path: Pat
     with pytest.raises(sqlite3.OperationalError):
         StateStore._wal(worded)  # type: ignore[arg-type]
     assert worded.calls == 1
+
+
+def test_migration_3_records_how_each_account_tracker_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store of version 2: a reached account becomes managed; one nothing reaches and on no
+    connection (what older versions accepted silently) becomes pending; hashtags stay NULL."""
+    import igconnect.state.db as db_module
+
+    path = tmp_path / "state.sqlite"
+    monkeypatch.setattr(db_module, "MIGRATIONS", schema.MIGRATIONS[:2])
+    monkeypatch.setattr(db_module, "SCHEMA_VERSION", 2)
+    with StateStore(path) as store:
+        db = store.db
+        db.execute(
+            "INSERT INTO connections (id, name, provider, created_at) VALUES ('c1', 'ada', "
+            "'facebook', '2026-01-01T00:00:00Z')"
+        )
+        db.execute("INSERT INTO accounts VALUES ('c1', '178', 'Acme_1', NULL, NULL, NULL)")
+        rows = [
+            ("@acme_1", "account", "acme_1", "c1"),
+            ("@acme_8", "account", "acme_8", None),
+            ("@nike", "account", "nike", "c1"),
+            ("#food", "hashtag", "food", "c1"),
+        ]
+        db.executemany(
+            "INSERT INTO trackers (key, kind, target, connection_id, created_at) "
+            "VALUES (?, ?, ?, ?, '2026-01-01T00:00:00Z')",
+            rows,
+        )
+        db.commit()
+    monkeypatch.setattr(db_module, "MIGRATIONS", schema.MIGRATIONS)
+    monkeypatch.setattr(db_module, "SCHEMA_VERSION", schema.SCHEMA_VERSION)
+    with StateStore(path) as store:
+        got = {
+            r[0]: (r[1], r[2])
+            for r in store.db.execute("SELECT key, access, pending FROM trackers")
+        }
+    assert got == {
+        "@acme_1": ("managed", 0),
+        "@acme_8": (None, 1),
+        "@nike": (None, 0),  # on a connection that does not reach it: doctor's `unreachable`
+        "#food": (None, 0),
+    }

@@ -121,9 +121,18 @@ def test_classify_failure_is_partial_and_redacted(cli, shop, httpx_mock: HTTPXMo
 def test_hashtags_keep_the_manual_value_and_say_why(cli, save_connections) -> None:  # type: ignore[no-untyped-def]
     save_connections(conn("acme", ["shop"]))
     cli("trackers", "add", "#food", "--high-volume")
-    row = json.loads(cli("trackers", "classify", "#food", "--json").stdout)["results"][0]
+    data = json.loads(cli("trackers", "classify", "#food", "--json").stdout)
+    row = data["results"][0]
     assert (row["status"], row["volume"]) == ("kept", "high")
-    assert "cannot be measured through the API" in row["note"]
+    assert "cannot be measured through the API" in data["notes"][0]
+    # Said once for every hashtag, not once per hashtag (issue 16).
+    for tag in ("#drink", "#cake", "#tea"):
+        assert cli("trackers", "add", tag).exit_code == 0
+    table = cli("trackers", "classify", "#food")
+    everything = cli("trackers", "classify")
+    assert everything.exit_code == 0, everything.output
+    assert everything.stderr.count("cannot be measured through the API") == 1
+    assert table.stderr.count("cannot be measured through the API") == 1
     set_normal = cli("trackers", "classify", "#food", "--set", "normal")
     assert set_normal.exit_code == 0
     tracker = stored.trackers()["#food"]

@@ -52,7 +52,7 @@ def test_every_bad_line_is_reported_and_nothing_is_imported(
     file.write_text(
         "tracker,connection,volume\n"
         "@q,acme,normal\n"  # fine on its own
-        "nobody,,\n"  # line 3: neither @ nor #
+        "no body,,\n"  # line 3: neither a username nor #
         "@q,,\n"  # line 4: twice
         "#food,ig,\n"  # line 5: no hashtags on Instagram Login
         "@z,acme,huge\n"  # line 6: no such volume

@@ -66,7 +66,7 @@ def _doctor(obj: cli_context.CliContext, report: Any) -> None:
 
 def _trackers(obj: cli_context.CliContext, added: Any) -> None:
     for result in added:
-        obj.info(f"    {result.tracker.key} → {result.connection or 'unassigned'}: {result.reason}")
+        obj.info(f"    {result.tracker} → {result.connection or 'unassigned'}: {result.reason}")
 
 
 def _export(obj: cli_context.CliContext, run: Any) -> None:

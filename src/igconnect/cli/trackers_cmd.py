@@ -15,7 +15,7 @@ trackers_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_TRACKER_HELP = "@USERNAME or '#HASHTAG'."
+_TRACKER_HELP = "@USERNAME (or USERNAME) or '#HASHTAG'."
 _STRICT_HELP = "Refuse instead of warning when the connection would go over capacity or is broken."
 _JSON_HELP = "Output JSON."
 
@@ -31,57 +31,71 @@ def _warn_all(obj: cli_context.CliContext, warnings: list[str]) -> None:
 @trackers_app.command("add")
 def add_command(
     ctx: typer.Context,
-    tracker: str = typer.Argument(..., help="@USERNAME or '#HASHTAG' (quote # in the shell)."),
+    trackers: list[str] = typer.Argument(
+        None,
+        metavar="TRACKER",
+        help="@USERNAME (or USERNAME) and '#HASHTAG' (quote # in the shell); several at once.",
+    ),
     connection: str | None = typer.Option(
         None, "--connection", "-c", help="Connection to use (default: the best one by the rules)."
     ),
+    every_account: bool = typer.Option(
+        False, "--all", help="Track every account the --connection reaches."
+    ),
     high_volume: bool = typer.Option(
-        False, "--high-volume", help="Mark it high-volume: it gets a connection of its own."
+        False, "--high-volume", help="Mark them high-volume (a budget of their own)."
+    ),
+    pending: bool = typer.Option(
+        False,
+        "--pending",
+        help="Keep an account that nothing can read yet, instead of refusing it.",
     ),
     strict: bool = typer.Option(False, "--strict", help=_STRICT_HELP),
     json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
-    """Track an Instagram account or a hashtag.
+    """Track Instagram accounts and hashtags: a managed account on a connection that reaches it, a
+    public professional account through business discovery; one nothing can read is refused.
 
-    Example: igconnect trackers add @acme_shop --connection acme
+    Example: igconnect trackers add @acme_shop acme_cafe '#summersale'
+
+    Every account a connection reaches: igconnect trackers add --all --connection acme
     """
-    from igconnect.trackers.service import add_tracker
+    from igconnect.cli.trackers_render import render_add
+    from igconnect.trackers.adding import add_trackers
 
     obj = cli_context.get(ctx)
-    result = add_tracker(obj.runtime, tracker, connection, high_volume=high_volume, strict=strict)
-    _warn_all(obj, result.warnings)
-    render(obj, result, _add_text, json_flag=json_output)
-
-
-def _add_text(obj: cli_context.CliContext, result: Any) -> None:
-    if result.connection:
-        obj.success(f"tracking {result.tracker.key} on '{result.connection}'")
-        obj.info(result.reason)
-    else:
-        obj.warn(f"tracking {result.tracker.key}, unassigned: {result.reason}")
+    report = add_trackers(
+        obj.runtime,
+        list(trackers or []),
+        connection,
+        every_account=every_account,
+        high_volume=high_volume,
+        strict=strict,
+        pending=pending,
+    )
+    render(obj, report, render_add, json_flag=json_output)
 
 
 @trackers_app.command("assign")
 def assign_command(
     ctx: typer.Context,
     tracker: str = typer.Argument(..., help=_TRACKER_HELP),
-    connection: str = typer.Argument(..., help="Connection name."),
+    connection: str | None = typer.Argument(
+        None, help="Connection name (default: the best one by the rules)."
+    ),
     strict: bool = typer.Option(False, "--strict", help=_STRICT_HELP),
+    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
-    """Put a tracker on a connection.
+    """Put a tracker on a connection, or on the best one by the rules when none is named.
 
     Example: igconnect trackers assign @acme_shop acme
     """
+    from igconnect.cli.trackers_render import render_assign
     from igconnect.trackers.service import assign_tracker
 
     obj = cli_context.get(ctx)
     result = assign_tracker(obj.runtime, tracker, connection, strict=strict)
-    _warn_all(obj, result.warnings)
-    if not result.changed:
-        obj.info(f"{result.tracker.key} is already on '{connection}'")
-        return
-    was = f" (was on '{result.previous}')" if result.previous else ""
-    obj.success(f"{result.tracker.key} is on '{result.connection}'{was}")
+    render(obj, result, render_assign, json_flag=json_output)
 
 
 @trackers_app.command("unassign")
@@ -219,11 +233,11 @@ def classify_command(
     Example: igconnect trackers classify @acme_shop
     """
     from igconnect.cli.trackers_render import render_classify
-    from igconnect.trackers.classify import ClassifyRun, classify
+    from igconnect.trackers.classify import classify
 
     obj = cli_context.get(ctx)
-    run = ClassifyRun(classify(obj.runtime, tracker, set_volume=set_volume))
-    render(obj, run, render_classify, json_flag=json_output)
+    report = classify(obj.runtime, tracker, set_volume=set_volume)
+    render(obj, report, render_classify, json_flag=json_output)
 
 
 @trackers_app.command("export")
@@ -256,6 +270,9 @@ def import_command(
     file: str = typer.Argument(..., metavar="FILE|-", help="CSV file to read, or - for stdin."),
     sync: bool = typer.Option(False, "--sync", help="Also remove the trackers FILE does not list."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Say what would change; change nothing."),
+    pending: bool = typer.Option(
+        False, "--pending", help="Keep the accounts nothing can read yet instead of refusing them."
+    ),
     json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
     """Add the trackers of a CSV file and set their connection and volume, all or nothing.
@@ -281,7 +298,9 @@ def import_command(
             f"cannot read {file}: {reason}", hint="give the path of a CSV file"
         ) from None
     try:
-        result = import_csv(obj.runtime, text, source=file, sync=sync, dry_run=dry_run)
+        result = import_csv(
+            obj.runtime, text, source=file, sync=sync, dry_run=dry_run, pending=pending
+        )
     except ImportRefused as exc:
         for problem in exc.problems:
             obj.err.print(f"  {problem}", markup=False, highlight=False)

@@ -106,11 +106,17 @@ class ConnectionStore:
 
     def account(self, connection_id: str, username_or_id: str) -> Account | None:
         wanted = normalise_username(username_or_id)
+        # Two indexed lookups (the key, then the username index): an OR across both would scan
+        # every account of the connection.
         row = self.db.execute(
-            "SELECT * FROM accounts WHERE connection_id = ? "
-            "AND (account_id = ? OR username = ? COLLATE NOCASE)",
-            (connection_id, wanted, wanted),
+            "SELECT * FROM accounts WHERE connection_id = ? AND account_id = ?",
+            (connection_id, wanted),
         ).fetchone()
+        if row is None:
+            row = self.db.execute(
+                "SELECT * FROM accounts WHERE username = ? COLLATE NOCASE AND connection_id = ?",
+                (wanted, connection_id),
+            ).fetchone()
         return _account(row) if row else None
 
     def reaching(self, username_or_id: str) -> list[tuple[Connection, Account]]:
@@ -128,6 +134,16 @@ class ConnectionStore:
                 out.append((connection, _account(row)))
         return sorted(out, key=lambda pair: pair[0].name)
 
+    def reached(self, username_or_id: str) -> Account | None:
+        """The account as some connection reaches it, or None: one indexed lookup, for a caller
+        that needs to know only whether any connection reaches it."""
+        wanted = normalise_username(username_or_id)
+        row = self.db.execute(
+            "SELECT * FROM accounts WHERE account_id = ? OR username = ? COLLATE NOCASE LIMIT 1",
+            (wanted, wanted),
+        ).fetchone()
+        return _account(row) if row else None
+
     def usernames(self, connection_id: str, limit: int) -> list[str]:
         """A few usernames the connection reaches, for messages."""
         rows = self.db.execute(
@@ -135,6 +151,45 @@ class ConnectionStore:
             (connection_id, limit),
         )
         return [r[0] for r in rows]
+
+    def first_account(self, connection_id: str) -> Account | None:
+        """One account of the connection (the first by username): what it asks business discovery
+        and hashtag search from."""
+        row = self.db.execute(
+            "SELECT * FROM accounts WHERE connection_id = ? ORDER BY username LIMIT 1",
+            (connection_id,),
+        ).fetchone()
+        return _account(row) if row else None
+
+    def username_candidates(
+        self, username: str, connection_id: str | None = None, limit: int = 200
+    ) -> list[str]:
+        """Usernames that could be a near spelling of `username`, for close matches: those
+        sharing its longest prefix that any share (down to three letters), then its last three
+        letters (a typo in the first one). Index ranges and bounded scans, never every account."""
+        wanted = normalise_username(username)
+        if not wanted:
+            return []
+        scope, params = "", []
+        if connection_id is not None:
+            scope, params = " AND connection_id = ?", [connection_id]
+        found: dict[str, None] = {}
+
+        def like(pattern: str) -> None:
+            rows = self.db.execute(
+                "SELECT DISTINCT username FROM accounts WHERE username LIKE ? ESCAPE '\\'"
+                f"{scope} LIMIT ?",
+                [pattern, *params, limit],
+            )
+            found.update(dict.fromkeys(r[0] for r in rows))
+
+        for k in range(len(wanted) - 1, 2, -1):
+            like(_like(wanted[:k]) + "%")
+            if found:
+                break
+        if len(found) < limit:
+            like("%" + _like(wanted[-3:]))
+        return list(found)[: limit * 2]
 
     def all_accounts(self) -> list[tuple[str, Account]]:
         """(connection id, account) for every account of every connection."""
@@ -297,6 +352,11 @@ def _connection(row: sqlite3.Row) -> Connection:
         checked_at=parse_iso(row["checked_at"]),
         account_count=int(row["account_count"]),
     )
+
+
+def _like(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _account(row: sqlite3.Row) -> Account:

@@ -205,9 +205,7 @@ def _plan(runtime: Runtime, options: ExportOptions) -> _Plan:
         reason: str | None = None
         state = col.SKIPPED
         if connection is None:
-            reason = (
-                f"no connection assigned (run `igconnect trackers assign @{target} CONNECTION`)"
-            )
+            reason = f"no connection assigned ({_placement_fix(runtime, db, target)})"
         elif connection.is_broken:  # the summary says it once for the connection (results.py)
             state = col.BROKEN
             reason = (
@@ -226,6 +224,14 @@ def _plan(runtime: Runtime, options: ExportOptions) -> _Plan:
         jobs.append(col.AccountJob(connection.name, connection.provider, target, account_id))
     filtered = bool(options.accounts or options.connections)
     return _Plan(jobs, skipped, connections, account_ids if filtered else None)
+
+
+def _placement_fix(runtime: Runtime, db: sqlite3.Connection, target: str) -> str:
+    """The complete command that puts an unassigned tracker where it collects (trackers rules)."""
+    from igconnect.trackers.rules import limits_from
+    from igconnect.trackers.service import fix_for
+
+    return fix_for(db, "@" + target, limits_from(runtime.settings))
 
 
 def _account_trackers(

@@ -116,6 +116,25 @@ ALTER TABLE trackers ADD COLUMN failover_at TEXT;
 CREATE INDEX trackers_by_failover ON trackers (failover_from) WHERE failover_from IS NOT NULL;
 """
 
+# 3: how an account tracker is read (managed or public), and trackers kept while nothing reads them.
+V3 = """
+-- managed: a connection reaches the account (its own node, its own budget); public: business
+-- discovery finds it (the token's platform budget); NULL for hashtags and for account trackers not
+-- placed yet.
+ALTER TABLE trackers ADD COLUMN access TEXT;
+-- 1: kept with `trackers add --pending` although no connection reaches it and business discovery
+-- does not find it; it collects nothing until one does.
+ALTER TABLE trackers ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+UPDATE trackers SET access = 'managed'
+ WHERE kind = 'account' AND EXISTS (
+    SELECT 1 FROM accounts a
+     WHERE a.username = trackers.target COLLATE NOCASE OR a.account_id = trackers.account_id);
+-- What earlier versions accepted without anything to read it through: kept, and now said so.
+UPDATE trackers SET pending = 1
+ WHERE kind = 'account' AND access IS NULL AND connection_id IS NULL;
+CREATE INDEX trackers_waiting ON trackers (key) WHERE connection_id IS NULL OR pending = 1;
+"""
+
 # MIGRATIONS[n - 1] takes the store to version n.
-MIGRATIONS: tuple[str, ...] = (V1, V2)
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -8,7 +8,7 @@ The result is recorded with its date in one transaction, leaving the assignment 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -62,18 +62,23 @@ class ClassifyResult:
 
 @dataclass
 class ClassifyRun:
-    """`trackers classify`: one result per tracker; exit 8 when any could not be measured."""
+    """`trackers classify`: one result per tracker, and the notes that apply to several of them,
+    said once; exit 8 when any could not be measured."""
 
     results: list[ClassifyResult]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ClassifyResult]:
+        return [r for r in self.results if r.status == "failed"]
 
     def failure(self) -> IgconnectError | None:
-        failed = [r for r in self.results if r.status == "failed"]
-        if not failed:
+        if not self.failed:
             return None
         return PartialFailure(
-            f"{len(failed)} of {len(self.results)} tracker(s) could not be measured",
-            hint="see the notes above; fix their connections and run `igconnect trackers "
-            "classify` again",
+            f"{len(self.failed)} of {len(self.results)} tracker(s) could not be measured",
+            hint="see the notes above; fix their connections and run "
+            "`igconnect trackers classify` again",
         )
 
     @property
@@ -82,7 +87,7 @@ class ClassifyRun:
         return failure.exit_code if failure is not None else ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
-        return {"results": [r.to_json() for r in self.results]}
+        return {"results": [r.to_json() for r in self.results], "notes": list(self.notes)}
 
 
 @dataclass(frozen=True)
@@ -154,11 +159,11 @@ def classify(
     ref: str | None = None,
     set_volume: str | None = None,
     now: datetime | None = None,
-) -> list[ClassifyResult]:
+) -> ClassifyRun:
     """Measure (accounts) or set by hand (`set_volume`) the volume class; record it with the date.
 
     With `ref` None every tracker is classified and a failure of one is reported in its result;
-    with a `ref` the failure is raised.
+    with a `ref` the failure is raised. Why hashtags are kept is one note, not one per hashtag.
     """
     now = now or datetime.now(UTC)
     store = TrackerStore(runtime.state.db)
@@ -192,14 +197,7 @@ def classify(
             results.append(replace(base, status="set", volume=set_volume, measured_at=now))
             continue
         if tracker.kind == KIND_HASHTAG:
-            results.append(
-                replace(
-                    base,
-                    note=f"{HASHTAG_NOT_MEASURABLE}; kept {tracker.volume} "
-                    f"({tracker.volume_source}); "
-                    f"set it with `igconnect trackers classify {tracker.key} --set high|normal`",
-                )
-            )
+            results.append(replace(base, note="not measurable (see the note below)"))
             continue
         try:
             conn, account_id = _classify_connection(tracker, connections)
@@ -249,4 +247,10 @@ def classify(
                     # keep the assignment as it is now; only the volume fields are ours
                     updated.connection_id = current.connection_id
                     trackers.save(updated)
-    return results
+    notes = []
+    if any(r.tracker.startswith("#") and r.status == "kept" for r in results):
+        notes.append(
+            f"{HASHTAG_NOT_MEASURABLE}: hashtags keep their class; set one with "
+            "`igconnect trackers classify '#HASHTAG' --set high` (or normal)"
+        )
+    return ClassifyRun(results, notes)

@@ -6,7 +6,8 @@ Run at the start of every unfiltered export (export/run.py), in one transaction:
    again (reconnected, or confirmed by `connections list --check`) and still reaches the account;
    unless a person moved it since (any other change of its connection forgets the failover);
 2. away: each account tracker on a broken connection moves to the working connection (status ok)
-   that reaches the same account and carries the fewest trackers, ties by name.
+   that reaches the same account (for a public account: any Facebook connection with an account,
+   since business discovery asks from any) and carries the fewest trackers, ties by name.
 
 A connection held by a security checkpoint (190/459) keeps its trackers: the export tries it
 again at every run, and it usually recovers. Hashtag trackers stay where they are. The capacity
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from igconnect.connections.model import STATUS_OK, Connection, reconnect_hint
 from igconnect.connections.store import ConnectionStore
+from igconnect.trackers.model import ACCESS_PUBLIC
 from igconnect.trackers.store import TrackerStore
 
 if TYPE_CHECKING:
@@ -84,7 +86,13 @@ def fail_over(runtime: Runtime, *, now: datetime | None = None) -> FailoverResul
             home = by_id.get(moved.home_id)
             if home is None or home.status != STATUS_OK:
                 continue
-            if connections.account(home.id, moved.account_id or moved.target) is None:
+            public = moved.access == ACCESS_PUBLIC
+            if public and (home.provider != "facebook" or not home.account_count):
+                continue
+            if (
+                not public
+                and connections.account(home.id, moved.account_id or moved.target) is None
+            ):
                 continue  # the repaired login no longer reaches it: it stays where it works
             here = by_id.get(moved.connection_id or "")
             trackers.fail_back(moved.key)
@@ -105,11 +113,15 @@ def fail_over(runtime: Runtime, *, now: datetime | None = None) -> FailoverResul
             broken = by_id.get(tracker.connection_id or "")
             if broken is None:
                 continue
-            candidates = [
-                c
-                for c, _ in connections.reaching(tracker.account_id or tracker.target)
-                if c.id != broken.id and c.status == STATUS_OK
-            ]
+            if tracker.is_public:  # business discovery works from any Facebook connection
+                reachers = [
+                    c for c in by_id.values() if c.provider == "facebook" and c.account_count
+                ]
+            else:
+                reachers = [
+                    c for c, _ in connections.reaching(tracker.account_id or tracker.target)
+                ]
+            candidates = [c for c in reachers if c.id != broken.id and c.status == STATUS_OK]
             if not candidates:
                 result.stuck.append(
                     f"{tracker.key} stays on '{broken.name}' "

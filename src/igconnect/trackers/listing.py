@@ -1,6 +1,7 @@
 """`trackers list`: every connection with its trackers, load, budgets and last rate-limit usage.
 
-Read-only: one consistent read of the state store, so it never shows half of a move.
+Read-only: one consistent read of the state store, so it never shows half of a move. A usage
+scope that is an account is shown with its username, so the throttled account can be seen.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from igconnect.connections.usage import UsageSeen, UsageStore
 from igconnect.errors import ExitCode
 from igconnect.timestamps import iso_z
 from igconnect.trackers.model import Tracker
-from igconnect.trackers.rules import Violation, load_summary, violations
+from igconnect.trackers.rules import Carrier, Violation, load_summary, violations
 from igconnect.trackers.service import picture
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ def tracker_dict(t: Tracker) -> dict[str, Any]:
         "volume_source": t.volume_source,
         "volume_measured_at": iso_z(t.volume_measured_at),
         "created_at": iso_z(t.created_at),
+        "access": t.access,
+        "pending": t.pending,
     }
 
 
@@ -38,6 +41,8 @@ class ConnectionGroup:
     broken_reason: str | None
     collects: bool
     count: int
+    managed: int  # managed accounts: each on its own budget
+    shared: int  # public accounts and hashtags: they share the token's platform budget
     capacity: int
     over_capacity: bool
     high_volume_shared: bool
@@ -54,6 +59,8 @@ class ConnectionGroup:
             "broken_reason": self.broken_reason,
             "collects": self.collects,
             "count": self.count,
+            "managed": self.managed,
+            "shared": self.shared,
             "capacity": self.capacity,
             "over_capacity": self.over_capacity,
             "high_volume_shared": self.high_volume_shared,
@@ -93,9 +100,11 @@ def list_trackers(runtime: Runtime) -> TrackerListing:
     summary = load_summary(trackers, connections, limits)
     groups = []
     for load in summary.connections:
+        carrier = connections[load.name]
         usage = [
             {
                 "scope": u.scope,
+                "username": _username(carrier, u.scope),
                 "percent": u.percent,
                 "observed_at": iso_z(u.observed_at),
                 "regain_minutes": u.regain_minutes,
@@ -110,6 +119,8 @@ def list_trackers(runtime: Runtime) -> TrackerListing:
                 broken_reason=load.broken_reason,
                 collects=load.status != "broken",
                 count=load.count,
+                managed=load.managed,
+                shared=load.shared,
                 capacity=load.capacity,
                 over_capacity=load.over_capacity,
                 high_volume_shared=load.high_volume_shared,
@@ -126,6 +137,13 @@ def list_trackers(runtime: Runtime) -> TrackerListing:
         orphaned={n: [trackers[k] for k in ks] for n, ks in summary.orphaned.items()},
         violations=violations(trackers, connections, limits),
     )
+
+
+def _username(carrier: Carrier, scope: str) -> str | None:
+    if scope == "app":
+        return None
+    account = carrier.lookup.find(scope)
+    return account.username if account else None
 
 
 def _usage(runtime: Runtime, connection_id: str) -> list[UsageSeen]:

@@ -1,70 +1,65 @@
 """`trackers rebalance`: the assignment of trackers to connections that breaks the fewest rules
-with the
-fewest moves.
+with the fewest moves.
 
 The problem. Each tracker goes to one connection, or stays where it is "unplaced". Hard rules (never
-broken by a proposal): an account tracker only on a working connection that reaches it; a hashtag
-only on
-a working Facebook Login connection, and never more hashtags on a connection than its budget
-(30 × its accounts, see rules.py). Soft rules: at most `tracker_capacity` trackers per
-connection,
-and a high-volume (HV) tracker alone on its connection. A tracker with no eligible connection stays
-where
-it is when that connection is broken or gone (it comes back to life after a reconnect or a `move`),
-and
-is unassigned otherwise.
+broken by a proposal): a managed account tracker only on a working connection that reaches it; a
+public account or a hashtag only on a working Facebook Login connection with an Instagram account,
+and never more hashtags on a connection than its budget (30 × its accounts, see rules.py). Soft
+rules, about the trackers that share a token's platform budget (public accounts and hashtags) only:
+at most `tracker_capacity` of them per connection, and a high-volume (HV) one alone among them. A
+tracker with no eligible connection stays where it is when that connection is broken or gone (it
+comes back to life after a reconnect), and is unassigned otherwise.
+
+Managed account trackers spend their own account's budget, so they take part in no soft rule: each
+stays on its connection while that one can carry it, else goes to the eligible connection with the
+fewest trackers. That is optimal on its own, and the rest of this is about the shared trackers.
 
 The objective, lexicographic: (1) fewest trackers unplaced, (2) fewest trackers in excess of the
-soft
-rules, where a connection with h ≥ 1 HV trackers and n trackers in all has n − 1 in excess
-(everything
-beside its first HV tracker) and one without HV has max(0, n − capacity), (3) fewest moves (trackers
-whose connection changes). It is one integer: W1·unplaced + W2·excess + moves, with W2 = T + 1 and
-W1 = W2·(T + 1) for T trackers, so a lower tier can never pay for a higher one (moves ≤ T < W2, and
-W2·excess + moves ≤ W2·T + T < W1). When a proposal has excess 0 and nothing unplaced every rule
-holds;
-otherwise it is the closest assignment in this order, and the rules it still breaks are the ones
-that
-cannot be met.
+soft rules, where a connection with h ≥ 1 HV trackers and n shared trackers in all has n − 1 in
+excess (everything beside its first HV tracker) and one without HV has max(0, n − capacity),
+(3) fewest moves (trackers whose connection changes). It is one integer: W1·unplaced + W2·excess +
+moves, with W2 = T + 1 and W1 = W2·(T + 1) for T trackers, so a lower tier can never pay for a
+higher one (moves ≤ T < W2, and W2·excess + moves ≤ W2·T + T < W1). When a proposal has excess 0
+and nothing unplaced every rule holds; otherwise it is the closest assignment in this order, and
+the rules it still breaks are the ones that cannot be met.
 
 The algorithm, and why it is exact.
 1. Fix where each HV tracker goes (a connection, or unplaced). Then the rest is a min-cost flow:
    source → group of interchangeable normal trackers (same kind, same eligible connections, same
    current connection; supply = group size) → connection (cost 1 unless it is the group's current
-   connection), hashtag groups via a per-connection hashtag node whose capacity is the budget left →
-   sink through the connection's arcs: without HV, `capacity` arcs of cost 0 then unbounded arcs of
-   cost W2; with HV, unbounded arcs of cost W2 (every extra tracker is excess). Each group also has
-   an
-   arc straight to the sink costing W1 (+1 when that unassigns it). Per-connection excess is convex
-   in
-   the number of trackers, so these arcs price it exactly, and min-cost flow has an integral optimum
-   (total unimodularity), so the flow optimum is the best assignment of the normal trackers for
-   that HV
-   placement.
+   connection), hashtag groups via a per-connection hashtag node whose capacity is the budget left
+   → sink through the connection's arcs: without HV, `capacity` arcs of cost 0 then unbounded arcs
+   of cost W2; with HV, unbounded arcs of cost W2 (every extra tracker is excess). Each group also
+   has an arc straight to the sink costing W1 (+1 when that unassigns it). Per-connection excess is
+   convex in the number of trackers, so these arcs price it exactly, and min-cost flow has an
+   integral optimum (total unimodularity), so the flow optimum is the best assignment of the normal
+   trackers for that HV placement.
 2. The HV placements are searched by depth-first branch and bound. Lower bound at a node: the cost
-of
-   the HV trackers placed so far + the flow optimum for the normal trackers given only those
-   placements
-   + for each HV tracker not yet placed, its cheapest option on its own. It is a valid bound because
-   placing another HV tracker only takes room away from the normal trackers (their optimum cannot
-   fall) and can only add excess. Branches whose bound is ≥ the best complete cost are cut, so the
-   search returns a global optimum; with the bound ties are cut at once, and the sizes agencies have
-   (tens of connections, a few hundred trackers, a handful of HV trackers) finish in milliseconds.
-   A node limit guards against pathological inputs: past it the best assignment found is returned
-   with
-   `optimal = False`, and the output says so.
+   of the HV trackers placed so far + the flow optimum for the normal trackers given only those
+   placements + for each HV tracker not yet placed, its cheapest option on its own. It is a valid
+   bound because placing another HV tracker only takes room away from the normal trackers (their
+   optimum cannot fall) and can only add excess. Branches whose bound is ≥ the best complete cost
+   are cut, so the search returns a global optimum; with the bound ties are cut at once, and the
+   sizes agencies have (tens of connections, thousands of managed accounts, tens of shared
+   trackers, one or two HV ones) finish in about a second. A node limit and a time limit
+   (`TIME_LIMIT`) guard against inputs where the bound is weak (several HV public accounts or
+   hashtags that many connections could each carry): past either, the best assignment found is
+   returned with `optimal = False`, and the output says so.
+
 tests/trackers/test_rebalance_properties.py checks the optimum against brute force with hypothesis.
 """
 
 from __future__ import annotations
 
 import heapq
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from igconnect.trackers.model import KIND_HASHTAG, Tracker
 from igconnect.trackers.rules import (
+    MORE_CONNECTIONS,
     RULE_CAPACITY,
     RULE_HIGH_VOLUME_SHARED,
     Carrier,
@@ -76,6 +71,7 @@ from igconnect.trackers.rules import (
 )
 
 NODE_LIMIT = 20_000
+TIME_LIMIT = 3.0  # seconds of search: past it the best assignment found so far is proposed
 _INF = 10**9
 
 
@@ -175,8 +171,9 @@ def score(
         hashtags = sum(1 for t in on if t.kind == KIND_HASHTAG)
         if hashtags > limits.hashtag_budget(connections[name]):
             return None
-        high = sum(1 for t in on if t.is_high_volume)
-        excess += len(on) - 1 if high else max(0, len(on) - limits.capacity)
+        shared = [t for t in on if t.shares_budget]
+        high = sum(1 for t in shared if t.is_high_volume)
+        excess += len(shared) - 1 if high else max(0, len(shared) - limits.capacity)
     return Cost(unplaced, excess, moves)
 
 
@@ -350,7 +347,21 @@ class _Problem:
 
     def solve(self) -> tuple[dict[str, str | None], bool, int]:
         m = len(self.names)
-        high = sorted(self.high, key=lambda t: (len(self.eligible[t.key]), t.key))
+
+        def signature(t: Tracker) -> tuple[Any, ...]:
+            return (
+                len(self.eligible[t.key]),
+                tuple(self.eligible[t.key]),
+                t.kind,
+                t.connection or "",
+            )
+
+        high = sorted(self.high, key=lambda t: (signature(t), t.key))
+        # Interchangeable HV trackers (same signature) may be placed in any order at the same
+        # cost, so only placements in ascending connection order are searched (exact, and it
+        # turns k! equal branches into one).
+        sibling = [k > 0 and signature(high[k - 1]) == signature(high[k]) for k in range(len(high))]
+        placed_at = [m] * len(high)  # connection index of each HV tracker (m: unplaced)
         hosts, hv_tags = [0] * m, [0] * m
         cheapest = [self.hv_options(t, [0] * m, [0] * m)[0][0] for t in high]
         suffix = [0] * (len(high) + 1)
@@ -359,11 +370,12 @@ class _Problem:
         best: list[Any] = [None, None]  # cost, assignment
         explored = 0
         complete = True
+        deadline = time.monotonic() + TIME_LIMIT
 
         def dfs(k: int, so_far: int, hv_place: dict[str, str | None]) -> None:
             nonlocal explored, complete
             explored += 1
-            if explored > NODE_LIMIT:
+            if explored > NODE_LIMIT or (best[0] is not None and time.monotonic() > deadline):
                 complete = False
                 return
             normal_cost, placement = self.normals(
@@ -377,6 +389,10 @@ class _Problem:
                 return
             t = high[k]
             for cost, target, i in self.hv_options(t, hosts, hv_tags):
+                at = m if i is None else i
+                if sibling[k] and at < placed_at[k - 1]:
+                    continue
+                placed_at[k] = at
                 if i is not None:
                     hosts[i] += 1
                     hv_tags[i] += t.kind == KIND_HASHTAG
@@ -410,8 +426,9 @@ def propose(
     conns = (
         dict(connections) if isinstance(connections, Mapping) else {c.name: c for c in connections}
     )
-    problem = _Problem(tlist, conns, limits)
+    problem = _Problem([t for t in tlist if t.shares_budget], conns, limits)
     assignment, optimal, explored = problem.solve()
+    assignment.update(_place_managed([t for t in tlist if not t.shares_budget], conns))
     assignment = {t.key: assignment.get(t.key, t.connection) for t in tlist}
     cost = score(tlist, conns, limits, assignment)
     assert cost is not None, "rebalance produced an assignment that breaks a hard rule"
@@ -433,6 +450,30 @@ def propose(
         optimal=optimal,
         explored=explored,
     )
+
+
+def _place_managed(trackers: list[Tracker], conns: Mapping[str, Carrier]) -> dict[str, str | None]:
+    """Managed accounts: each stays where it can be read, else goes to the eligible connection
+    carrying the fewest trackers (no soft rule applies: each spends its own account's budget)."""
+    counts: dict[str, int] = {}
+    for t in trackers:
+        if t.connection is not None:
+            counts[t.connection] = counts.get(t.connection, 0) + 1
+    out: dict[str, str | None] = {}
+    for t in trackers:
+        options = eligible(t, conns)
+        if t.connection in options:
+            out[t.key] = t.connection
+            continue
+        if not options:
+            out[t.key] = unplaced_target(t, conns)
+            continue
+        best = min(options, key=lambda n: (counts.get(n, 0), n))
+        if t.connection is not None:
+            counts[t.connection] -= 1
+        counts[best] = counts.get(best, 0) + 1
+        out[t.key] = best
+    return out
 
 
 def _moved(tracker: Tracker, target: str | None) -> Tracker:
@@ -464,27 +505,40 @@ def _why(tracker: Tracker, target: str | None, conns: Mapping[str, Carrier]) -> 
 def _unmet(
     after: list[Violation], proposed: list[Tracker], conns: Mapping[str, Carrier], limits: Limits
 ) -> list[str]:
+    """One line per rule no assignment can meet, each with the remedy that works (never
+    `rebalance` itself: this is already its best)."""
     lines: list[str] = []
     rules = {v.rule for v in after}
-    stranded = [t.key for t in proposed if t.connection is None or _stranded(t, conns)]
-    if stranded:
+    stranded = [t for t in proposed if t.connection is None or _stranded(t, conns)]
+    accounts = [t.key for t in stranded if t.kind == "account" and not t.is_public]
+    shared = [t.key for t in stranded if t.shares_budget]
+    if accounts:
+        broken = sorted(c.name for c in conns.values() if c.is_broken)
+        reconnect = (
+            f"reconnect the broken one (`igconnect login --reconnect {broken[0]}`), or "
+            if broken
+            else ""
+        )
         lines.append(
-            f"reachability: no working connection can carry {', '.join(stranded)}; connect one "
-            f"that "
-            "reaches them with `igconnect login` (hashtags need Facebook Login), or reconnect the "
-            "broken one"
+            f"reachability: no working connection reaches {', '.join(accounts)}; {reconnect}"
+            f"{MORE_CONNECTIONS.replace('an Instagram account', 'them')}"
+        )
+    if shared:
+        lines.append(
+            f"reachability: {', '.join(shared)} need a working Facebook Login connection with an "
+            f"Instagram account (and hashtag budget left); {MORE_CONNECTIONS}"
         )
     if RULE_CAPACITY in rules:
-        working = [c for c in conns.values() if not c.is_broken]
         lines.append(
-            f"capacity: the trackers need more than {limits.capacity} per connection on the "
-            f"{len(working)} working connection(s) that can carry them; connect more accounts with "
-            "`igconnect login`, or raise tracker_capacity"
+            f"capacity: more than {limits.capacity} trackers share one token's platform budget "
+            "(public accounts, hashtags) and no other Facebook connection has room; "
+            f"{MORE_CONNECTIONS}, or raise tracker_capacity: "
+            "`igconnect config set tracker_capacity N`"
         )
     if RULE_HIGH_VOLUME_SHARED in rules:
         lines.append(
-            "high-volume alone: there are not enough connections for every high-volume tracker to "
-            "have one of its own; connect more with `igconnect login`"
+            "high-volume alone: there are not enough Facebook connections for every high-volume "
+            f"public account or hashtag to have one of its own; {MORE_CONNECTIONS}"
         )
     return lines
 

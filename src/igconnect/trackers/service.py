@@ -1,4 +1,5 @@
-"""Tracker operations that change assignments: add, assign, unassign, remove, move, rebalance.
+"""Tracker operations that change assignments: assign, unassign, remove, move, rebalance (adding
+is in adding.py).
 
 Each returns data; the CLI renders it. Every change happens inside one state-store transaction, so a
 refused change writes nothing and a reader never sees half of a move or a rebalance. Adding or
@@ -6,10 +7,12 @@ assigning one tracker reads only what it needs (the connections that could carry
 counts), so it costs the same at 10 trackers or 10,000. Listing is in listing.py, classifying in
 classify.py, the CSV file in transfer.py.
 
-Refusals (documented in docs/trackers.md): an assignment Meta cannot serve (an account the
-connection does not reach, a hashtag on Instagram Login or past the hashtag budget) is a
-ConflictError; going over capacity, sharing with a high-volume tracker or assigning to a broken
-connection only warns, and `strict=True` turns those warnings into ConflictErrors.
+Refusals (documented in docs/trackers.md): an assignment Meta cannot serve (a managed account the
+connection does not reach, a public account or a hashtag on Instagram Login or on a connection
+with no account, a hashtag past the hashtag budget) is a ConflictError; an account nothing can
+read is a NotFoundError with the close matches; going over capacity, sharing with a high-volume
+tracker or assigning to a broken connection only warns, and `strict=True` turns those warnings
+into ConflictErrors.
 """
 
 from __future__ import annotations
@@ -20,28 +23,28 @@ from typing import TYPE_CHECKING, Any
 from igconnect.connections.model import Account
 from igconnect.connections.store import ConnectionStore
 from igconnect.errors import ConflictError, ExitCode, NotFoundError
+from igconnect.trackers.access import resolve_access, unreadable
 from igconnect.trackers.model import (
+    ACCESS_MANAGED,
     KIND_ACCOUNT,
     KIND_HASHTAG,
-    VOLUME_HIGH,
-    VOLUME_NORMAL,
     Tracker,
-    parse_tracker_ref,
-    tracker_key,
 )
 from igconnect.trackers.rebalance import Proposal, propose
 from igconnect.trackers.rules import (
+    MORE_CONNECTIONS,
     Carrier,
-    Choice,
     ConnectionLoad,
     Limits,
     LoadSummary,
     MemoryLookup,
     choose_connection,
+    close_matches,
     connection_load,
     ineligible_reason,
     limits_from,
     load_summary,
+    placement_fix,
 )
 from igconnect.trackers.store import Load, TrackerStore
 
@@ -64,6 +67,10 @@ class StoreLookup:
 
     def sample(self, limit: int) -> list[str]:
         return self.store.usernames(self.connection_id, limit)
+
+    def similar(self, username: str, limit: int) -> list[str]:
+        candidates = self.store.username_candidates(username, self.connection_id)
+        return close_matches(username, candidates, limit)
 
 
 def carriers(db: sqlite3.Connection) -> dict[str, Carrier]:
@@ -115,30 +122,55 @@ def current_loads(
                 load.count - 1,
                 load.hashtags - (moving.kind == KIND_HASHTAG),
                 [k for k in load.high_volume if k != moving.key],
+                load.shared - moving.shares_budget,
             )
     out = {}
     for name, carrier in conns.items():
         load = counts.get(carrier.connection.id, Load())
         out[name] = connection_load(
-            carrier, limits, count=load.count, hashtags=load.hashtags, high_volume=load.high_volume
+            carrier,
+            limits,
+            count=load.count,
+            hashtags=load.hashtags,
+            shared=load.shared,
+            high_volume=load.high_volume,
         )
     return out
 
 
-# -- add / assign / unassign / remove / move -------------------------------------------------
-@dataclass
-class AddResult:
-    tracker: Tracker
-    connection: str | None
-    reason: str  # one line: why this connection, or what to do when there is none
-    warnings: list[str] = field(default_factory=list)
-
-    exit_code = ExitCode.OK
-
-    def to_json(self) -> dict[str, Any]:
-        return {"tracker": self.tracker.key, "connection": self.connection, "reason": self.reason}
+def arrive(load: ConnectionLoad, tracker: Tracker) -> None:
+    """Count `tracker` on the connection whose load it is, so the next one in a batch sees it."""
+    load.count += 1
+    load.trackers.append(tracker.key)
+    load.hashtags_used += tracker.kind == KIND_HASHTAG
+    load.shared += tracker.shares_budget
+    if tracker.is_high_volume and tracker.shares_budget:
+        load.high_volume.append(tracker.key)
+    load.high_volume_shared = bool(load.high_volume) and load.shared > 1
 
 
+def leave(load: ConnectionLoad | None, tracker: Tracker) -> None:
+    if load is None:
+        return
+    load.count -= 1
+    load.hashtags_used -= tracker.kind == KIND_HASHTAG
+    load.shared -= tracker.shares_budget
+    if tracker.key in load.high_volume:
+        load.high_volume.remove(tracker.key)
+    load.high_volume_shared = bool(load.high_volume) and load.shared > 1
+
+
+def fix_for(db: sqlite3.Connection, key: str, limits: Limits) -> str:
+    """What to run so the tracker `key`, on no connection or one that cannot read it, collects
+    (for messages elsewhere, such as the export's)."""
+    tracker = TrackerStore(db).find(key)
+    if tracker is None:
+        return f"add it with `igconnect trackers add {key}`"
+    conns = carriers(db)
+    return placement_fix(tracker, current_loads(db, conns, limits, without=key), conns)
+
+
+# -- assign / unassign / remove / move -------------------------------------------------------
 @dataclass
 class AssignResult:
     tracker: Tracker
@@ -146,6 +178,20 @@ class AssignResult:
     connection: str | None
     changed: bool
     warnings: list[str] = field(default_factory=list)
+    reason: str = ""  # why this connection, when igconnect chose it
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tracker": self.tracker.key,
+            "previous": self.previous,
+            "connection": self.connection,
+            "access": self.tracker.access,
+            "changed": self.changed,
+            "reason": self.reason,
+            "warnings": list(self.warnings),
+        }
 
 
 @dataclass
@@ -164,21 +210,23 @@ def check_assignment(
     *,
     strict: bool = False,
     also_arriving: int = 0,
+    retry: str | None = None,
 ) -> list[str]:
     """Refuse what Meta cannot serve; return warnings for what only breaks the vendors' advice.
 
     `load`: what the connection carries without `tracker`; `also_arriving`: other trackers moving
-    to the same connection in the same operation.
+    to the same connection in the same operation (counted only when they share its budget);
+    `retry`: the command that lets igconnect choose instead (default: `trackers assign KEY`).
     """
     if connection.is_broken:
         warnings = [ineligible_reason(tracker, connection) or ""]
     else:
         reason = ineligible_reason(tracker, connection)
         if reason:
+            retry = retry or f"igconnect trackers assign {tracker.key}"
             raise ConflictError(
                 f"cannot put {tracker.key} on '{connection.name}': {reason}",
-                hint="pick a connection that can (`igconnect trackers list`), or leave out "
-                "--connection to let igconnect choose",
+                hint=f"let igconnect pick a connection that can: `{retry}`",
             )
         warnings = []
     if tracker.kind == KIND_HASHTAG and not connection.is_broken:
@@ -190,26 +238,36 @@ def check_assignment(
                 "account per 7 days)",
                 hint="put the hashtag on another Facebook Login connection",
             )
-    count = load.count + 1 + also_arriving
+    if not tracker.shares_budget:  # a managed account spends its own account's budget
+        if strict and warnings:
+            raise ConflictError(
+                f"refused (--strict): {warnings[0]}",
+                hint=f"reconnect it first: `igconnect login --reconnect {connection.name}`",
+            )
+        return warnings
+    count = load.shared + 1 + also_arriving
     if count > limits.capacity:
         warnings.append(
-            f"connection '{connection.name}' will carry {count} trackers, more than "
-            f"{limits.capacity} (tracker_capacity): it may run into Meta's rate limits"
+            f"connection '{connection.name}' will carry {count} trackers sharing its token's "
+            f"platform budget (public accounts, hashtags), more than {limits.capacity} "
+            f"(tracker_capacity): they may be throttled; {MORE_CONNECTIONS}, then run "
+            "`igconnect trackers rebalance --apply`"
         )
     if load.high_volume:
         warnings.append(
             f"connection '{connection.name}' carries high-volume {', '.join(load.high_volume)}, "
-            "which needs it alone"
+            "which needs its platform budget alone"
         )
-    elif tracker.is_high_volume and (load.count or also_arriving):
+    elif tracker.is_high_volume and (load.shared or also_arriving):
         warnings.append(
-            f"{tracker.key} is high-volume and should have a connection of its own "
-            f"('{connection.name}' carries {load.count + also_arriving} other tracker(s))"
+            f"{tracker.key} is high-volume and should have a platform budget of its own "
+            f"('{connection.name}' carries {load.shared + also_arriving} other shared-budget "
+            "tracker(s))"
         )
     if strict and warnings:
         raise ConflictError(
             f"refused (--strict): {warnings[0]}",
-            hint="run `igconnect trackers rebalance` to make room, or drop --strict",
+            hint="drop --strict to accept it with the warning",
         )
     return warnings
 
@@ -226,83 +284,65 @@ def account_id_of(tracker: Tracker, conns: dict[str, Carrier]) -> str | None:
     return None
 
 
-def add_tracker(
-    runtime: Runtime,
-    ref: str,
-    connection: str | None = None,
-    high_volume: bool = False,
-    strict: bool = False,
-) -> AddResult:
-    """Add `@user` or `#tag`, on `connection` or on the best one by the rules (or unassigned)."""
-    kind, target = parse_tracker_ref(ref)
-    limits = limits_from(runtime.settings)
-    tracker = Tracker(
-        kind=kind,
-        target=target,
-        volume=VOLUME_HIGH if high_volume else VOLUME_NORMAL,
-        volume_source="manual" if high_volume else "default",
-    )
-    key = tracker_key(kind, target)
-    with runtime.state.transaction() as db:
-        trackers = TrackerStore(db)
-        existing = trackers.find(key)
-        if existing is not None:
-            trackers.add(existing)  # refuses, naming where it is
-        conns = carriers(db)
-        tracker.account_id = account_id_of(tracker, conns)
-        loads = current_loads(db, conns, limits)
-        warnings: list[str] = []
-        if connection is not None:
-            if connection not in conns:
-                raise NotFoundError(
-                    "connection", connection, conns, hint="run `igconnect connections list`"
-                )
-            carrier = conns[connection]
-            warnings = check_assignment(tracker, carrier, loads[connection], limits, strict=strict)
-            chosen: str | None = connection
-            reason = f"on '{connection}', as asked"
-        else:
-            choice: Choice = choose_connection(tracker, loads, conns)
-            chosen, reason = choice.connection, choice.reason
-            if chosen is None:
-                if strict:
-                    raise ConflictError(
-                        f"refused (--strict): {choice.reason}",
-                        hint="connect an account that can carry it with `igconnect login`",
-                    )
-                reason += (
-                    "; added unassigned: connect one with `igconnect login`, then run "
-                    f"`igconnect trackers assign {key} CONNECTION` or `igconnect trackers "
-                    "rebalance`"
-                )
-        tracker.connection = chosen
-        tracker.connection_id = conns[chosen].connection.id if chosen else None
-        trackers.add(tracker)
-    return AddResult(tracker, tracker.connection, reason, warnings)
-
-
 def assign_tracker(
-    runtime: Runtime, ref: str, connection: str, strict: bool = False
+    runtime: Runtime, ref: str, connection: str | None = None, strict: bool = False
 ) -> AssignResult:
+    """Put a tracker on `connection`, or (None) on the best one by the rules. An account tracker
+    is read again as managed or public (business discovery is asked when no connection reaches
+    it); one nothing can read is refused with the close matches."""
     limits = limits_from(runtime.settings)
+    tracker = TrackerStore(runtime.state.db).get(ref)
+    conns = carriers(runtime.state.db)
+    if connection is not None and connection not in conns:
+        raise NotFoundError(
+            "connection", connection, conns, hint="run `igconnect connections list`"
+        )
+    found = resolve_access(runtime, tracker, conns, prefer=connection)  # outside the transaction
+    if tracker.kind == KIND_ACCOUNT:
+        if not found.readable:
+            why = unreadable(tracker, found, keep=None)
+            if found.close:
+                why.hint = (
+                    f"did you mean @{found.close[0]}? run `igconnect trackers remove "
+                    f"{tracker.key} --yes`, then `igconnect trackers add @{found.close[0]}`"
+                )
+            raise why
+        tracker.access, tracker.account_id = found.access, found.account_id or tracker.account_id
     with runtime.state.transaction() as db:
         trackers = TrackerStore(db)
-        tracker = trackers.get(ref)
+        previous = trackers.get(ref).connection
         conns = carriers(db)
-        if connection not in conns:
-            raise NotFoundError(
-                "connection", connection, conns, hint="run `igconnect connections list`"
-            )
-        previous = tracker.connection
-        if previous == connection:
-            return AssignResult(tracker, previous, connection, changed=False)
         loads = current_loads(db, conns, limits, without=tracker.key)
-        warnings = check_assignment(
-            tracker, conns[connection], loads[connection], limits, strict=strict
+        reason = ""
+        if connection is None:
+            choice = choose_connection(tracker, loads, conns)
+            if choice.connection is None:
+                raise ConflictError(
+                    f"cannot place {tracker.key}: {choice.reason}",
+                    hint=MORE_CONNECTIONS.capitalize(),
+                )
+            if strict and choice.warnings:
+                raise ConflictError(
+                    f"refused (--strict): {choice.warnings[0]}", hint="drop --strict to accept it"
+                )
+            connection, reason = choice.connection, choice.reason
+            warnings = list(choice.warnings)
+        else:
+            warnings = check_assignment(
+                tracker, conns[connection], loads[connection], limits, strict=strict
+            )
+        if previous == connection and not tracker.pending:
+            trackers.assign(
+                tracker.key, conns[connection].connection.id, tracker.account_id, tracker.access
+            )
+            return AssignResult(tracker, previous, connection, changed=False, reason=reason)
+        trackers.assign(
+            tracker.key, conns[connection].connection.id, tracker.account_id, tracker.access
         )
-        trackers.assign(tracker.key, conns[connection].connection.id, account_id_of(tracker, conns))
-        tracker.connection = connection
-    return AssignResult(tracker, previous, connection, changed=True, warnings=warnings)
+        tracker.connection, tracker.pending = connection, False
+    return AssignResult(
+        tracker, previous, connection, changed=True, warnings=warnings, reason=reason
+    )
 
 
 def unassign_tracker(runtime: Runtime, ref: str) -> AssignResult:
@@ -351,7 +391,7 @@ def move_trackers(
                     load,
                     limits,
                     strict=strict,
-                    also_arriving=len(moving) - 1,
+                    also_arriving=sum(t.shares_budget for t in moving) - tracker.shares_budget,
                 ):
                     if w not in warnings:
                         warnings.append(w)
@@ -398,5 +438,8 @@ def rebalance(runtime: Runtime, apply: bool = False) -> RebalanceResult:
         trackers = TrackerStore(db)
         for move in proposal.moves:
             target_id = p.carriers[move.target].connection.id if move.target else None
-            trackers.assign(move.tracker, target_id)
+            moved = p.trackers[move.tracker]
+            # an account placed where a connection reaches it is read as managed from now on
+            managed = moved.kind == KIND_ACCOUNT and not moved.is_public and target_id is not None
+            trackers.assign(move.tracker, target_id, access=ACCESS_MANAGED if managed else None)
     return RebalanceResult(proposal, applied=bool(proposal.moves))

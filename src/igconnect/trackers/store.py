@@ -42,7 +42,11 @@ _COLUMNS = (
     "measured_likes",
     "account_id",
     "created_at",
+    "access",
+    "pending",
 )
+# The trackers that share a token's platform budget (rules.py): hashtags and public accounts.
+_SHARED = "(kind = 'hashtag' OR access = 'public')"
 LIST_HINT = "run `igconnect trackers list` to see them"
 # A change of a tracker's connection through `save` (other than a failover's) forgets where a
 # failover took it from: a person moved it, it stays. SQLite evaluates every SET on the old row.
@@ -62,6 +66,7 @@ class FailedOver:
     connection_id: str | None
     home_id: str
     moved_at: datetime | None
+    access: str | None = None
 
 
 @dataclass
@@ -70,7 +75,8 @@ class Load:
 
     count: int = 0
     hashtags: int = 0
-    high_volume: list[str] = field(default_factory=list)
+    high_volume: list[str] = field(default_factory=list)  # among the shared-budget ones
+    shared: int = 0  # public accounts and hashtags: they share the token's platform budget
 
 
 class TrackerStore:
@@ -104,8 +110,29 @@ class TrackerStore:
     def count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM trackers").fetchone()[0])
 
+    def waiting(self, limit: int) -> tuple[list[Tracker], int]:
+        """Trackers on no connection (unassigned or pending): the first `limit`, and how many."""
+        where = "WHERE t.connection_id IS NULL OR t.pending = 1"
+        rows = self.db.execute(f"{_SELECT} {where} ORDER BY t.key LIMIT ?", (limit,))
+        total = self.db.execute(f"SELECT count(*) FROM trackers t {where}").fetchone()[0]
+        return [_tracker(r) for r in rows], int(total)
+
+    def unreached(self, limit: int) -> tuple[list[Tracker], int]:
+        """Account trackers on a connection that does not reach them and that are not read
+        through business discovery: the first `limit`, and how many."""
+        where = (
+            "WHERE t.kind = 'account' AND t.connection_id IS NOT NULL "
+            "AND coalesce(t.access, '') != 'public' AND NOT EXISTS ("
+            "SELECT 1 FROM accounts a WHERE a.connection_id = t.connection_id "
+            "AND (a.username = t.target COLLATE NOCASE OR a.account_id = t.account_id))"
+        )
+        rows = self.db.execute(f"{_SELECT} {where} ORDER BY t.key LIMIT ?", (limit,))
+        total = self.db.execute(f"SELECT count(*) FROM trackers t {where}").fetchone()[0]
+        return [_tracker(r) for r in rows], int(total)
+
     def loads(self, connection_ids: Iterable[str] | None = None) -> dict[str, Load]:
-        """Per connection id: how many trackers, how many hashtags, which are high-volume."""
+        """Per connection id: how many trackers, how many hashtags, how many share the platform
+        budget (hashtags, public accounts) and which of those are high-volume."""
         where, params = "WHERE connection_id IS NOT NULL", []
         if connection_ids is not None:
             ids = list(connection_ids)
@@ -115,13 +142,16 @@ class TrackerStore:
             params = ids
         out: dict[str, Load] = {}
         for row in self.db.execute(
-            "SELECT connection_id, count(*) AS n, sum(kind = ?) AS tags FROM trackers "
-            f"{where} GROUP BY connection_id",
+            "SELECT connection_id, count(*) AS n, sum(kind = ?) AS tags, "
+            f"sum({_SHARED}) AS shared FROM trackers {where} GROUP BY connection_id",
             [KIND_HASHTAG, *params],
         ):
-            out[row["connection_id"]] = Load(int(row["n"]), int(row["tags"] or 0))
+            out[row["connection_id"]] = Load(
+                int(row["n"]), int(row["tags"] or 0), shared=int(row["shared"] or 0)
+            )
         for row in self.db.execute(
-            f"SELECT connection_id, key FROM trackers {where} AND volume = ? ORDER BY key",
+            f"SELECT connection_id, key FROM trackers {where} AND volume = ? AND {_SHARED} "
+            "ORDER BY key",
             [*params, VOLUME_HIGH],
         ):
             out.setdefault(row["connection_id"], Load()).high_volume.append(row["key"])
@@ -161,14 +191,24 @@ class TrackerStore:
         if cursor.rowcount == 0:
             raise NotFoundError("tracker", tracker.key, self.keys(), hint=LIST_HINT)
 
-    def assign(self, key: str, connection_id: str | None, account_id: str | None = None) -> None:
+    def assign(
+        self,
+        key: str,
+        connection_id: str | None,
+        account_id: str | None = None,
+        access: str | None = None,
+    ) -> None:
+        """Put a tracker on a connection (None: off it). Placed, it is no longer pending;
+        `access` (managed | public) is recorded when given."""
         require_transaction(self.db)
         # A person chose this connection (assign, move, rebalance): a failover is forgotten,
         # even when they chose the connection the failover had picked.
         self.db.execute(
             "UPDATE trackers SET connection_id = ?, account_id = coalesce(?, account_id), "
+            "access = coalesce(?, access), "
+            "pending = CASE WHEN ? IS NULL THEN pending ELSE 0 END, "
             "failover_from = NULL, failover_at = NULL WHERE key = ?",
-            (connection_id, account_id, key),
+            (connection_id, account_id, access, connection_id, key),
         )
 
     def remove(self, key: str) -> None:
@@ -196,7 +236,7 @@ class TrackerStore:
     def failed_over(self) -> list[FailedOver]:
         """Trackers a failover moved off their connection, which have not been moved since."""
         rows = self.db.execute(
-            "SELECT key, target, account_id, connection_id, failover_from, failover_at "
+            "SELECT key, target, account_id, connection_id, failover_from, failover_at, access "
             "FROM trackers WHERE failover_from IS NOT NULL ORDER BY key"
         )
         return [
@@ -207,6 +247,7 @@ class TrackerStore:
                 r["connection_id"],
                 r["failover_from"],
                 parse_iso(r["failover_at"]),
+                r["access"],
             )
             for r in rows
         ]
@@ -243,6 +284,8 @@ def _row(t: Tracker) -> dict[str, Any]:
         "measured_likes": t.measured_likes,
         "account_id": t.account_id,
         "created_at": iso_z(t.created_at),
+        "access": t.access,
+        "pending": int(t.pending),
     }
 
 
@@ -259,4 +302,6 @@ def _tracker(row: sqlite3.Row) -> Tracker:
         measured_posts=row["measured_posts"],
         measured_likes=row["measured_likes"],
         connection_id=row["connection_id"],
+        access=row["access"],
+        pending=bool(row["pending"]),
     )

@@ -19,9 +19,17 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from igconnect.errors import ExitCode, IgconnectError, NotFoundError, UsageError
-from igconnect.trackers.model import KIND_HASHTAG, VOLUMES, Tracker, parse_tracker_ref
+from igconnect.trackers.access import Access, resolve_access, unreadable
+from igconnect.trackers.model import KIND_ACCOUNT, VOLUMES, Tracker, parse_tracker_ref
 from igconnect.trackers.rules import Carrier, ConnectionLoad, Limits, choose_connection, limits_from
-from igconnect.trackers.service import account_id_of, carriers, check_assignment, current_loads
+from igconnect.trackers.service import (
+    account_id_of,
+    arrive,
+    carriers,
+    check_assignment,
+    current_loads,
+    leave,
+)
 from igconnect.trackers.store import TrackerStore
 
 if TYPE_CHECKING:
@@ -132,19 +140,31 @@ def _parse(text: str, problems: list[str]) -> list[_Line]:
 
 
 def import_csv(
-    runtime: Runtime, text: str, *, source: str, sync: bool = False, dry_run: bool = False
+    runtime: Runtime,
+    text: str,
+    *,
+    source: str,
+    sync: bool = False,
+    dry_run: bool = False,
+    pending: bool = False,
 ) -> ImportResult:
-    """Apply a trackers file in one transaction (see the module docstring)."""
+    """Apply a trackers file in one transaction (see the module docstring). `pending`: keep the
+    accounts nothing can read yet (as `trackers add --pending`) instead of refusing their lines."""
     problems: list[str] = []
     lines = _parse(text, problems)
     limits = limits_from(runtime.settings)
     result = ImportResult(applied=not dry_run)
+    # Meta is asked before the transaction
+    access = _access_of_new(runtime, lines, problems, pending=pending)
     with runtime.state.transaction(commit=not dry_run) as db:
         store = TrackerStore(db)
         conns = carriers(db)
         loads = current_loads(db, conns, limits)
         current = {t.key: t for t in store.all()}
         for line in lines:
+            found = access.get(line.tracker.key)
+            if found is not None:
+                line.tracker.access, line.tracker.account_id = found.access, found.account_id
             try:
                 _apply(line, current.get(line.tracker.key), conns, loads, limits, store, result)
             except IgconnectError as exc:
@@ -155,8 +175,47 @@ def import_csv(
                 store.remove(key)
                 result.removed.append(key)
         if problems:
+            problems.sort(key=_line_number)
             raise ImportRefused(source, problems)  # the transaction rolls back
     return result
+
+
+def _line_number(problem: str) -> int:
+    head = problem.split(":", 1)[0].removeprefix("line ")
+    return int(head) if head.isdigit() else 0
+
+
+def _access_of_new(
+    runtime: Runtime, lines: list[_Line], problems: list[str], *, pending: bool
+) -> dict[str, Access]:
+    """How each new account of the file is read; a bad line for those nothing can read (kept
+    pending with `pending`)."""
+    store = TrackerStore(runtime.state.db)
+    conns = carriers(runtime.state.db)
+    out: dict[str, Access] = {}
+    for line in lines:
+        tracker = line.tracker
+        if tracker.kind != KIND_ACCOUNT or store.find(tracker.key) is not None:
+            continue
+        if line.connection is not None and line.connection not in conns:
+            continue  # the line is bad for that already (see _apply)
+        try:
+            found = resolve_access(runtime, tracker, conns, prefer=line.connection)
+        except IgconnectError as exc:
+            if pending:
+                tracker.pending = True
+                continue
+            problems.append(f"line {line.number}: {tracker.key}: business discovery: {exc.message}")
+            continue
+        if not found.readable and pending:
+            tracker.pending = True
+            continue
+        if not found.readable:
+            why = unreadable(tracker, found, keep="igconnect trackers import FILE --pending")
+            problems.append(f"line {line.number}: {why.message} ({why.hint})")
+            continue
+        out[tracker.key] = found
+    return out
 
 
 def _apply(
@@ -188,40 +247,22 @@ def _apply(
         warnings = check_assignment(tracker, conns[target], loads[target], limits)
         result.warnings += [f"{tracker.key}: {w}" for w in warnings]
     else:
-        target = choose_connection(tracker, loads, conns).connection
+        choice = choose_connection(tracker, loads, conns)
+        target = choice.connection
+        result.warnings += [f"{tracker.key}: {w}" for w in choice.warnings]
         if target is None:
             result.unassigned.append(tracker.key)
-    tracker.account_id = account_id_of(tracker, conns)
+    tracker.account_id = tracker.account_id or account_id_of(tracker, conns)
     if existing is not None:
-        _leave(loads, existing)
+        leave(loads.get(existing.connection or ""), existing)
     tracker.connection = target
     tracker.connection_id = conns[target].connection.id if target else None
     if target is not None:
-        _arrive(loads[target], tracker)
+        tracker.pending = False
+        arrive(loads[target], tracker)
     if existing is None:
         store.add(tracker)
         result.added.append(tracker.key)
     else:
         store.save(tracker)
         result.updated.append(tracker.key)
-
-
-def _arrive(load: ConnectionLoad, tracker: Tracker) -> None:
-    """Count `tracker` on the connection whose load it is, so the next line sees it there."""
-    load.count += 1
-    load.trackers.append(tracker.key)
-    load.hashtags_used += tracker.kind == KIND_HASHTAG
-    if tracker.is_high_volume:
-        load.high_volume.append(tracker.key)
-    load.high_volume_shared = bool(load.high_volume) and load.count > 1
-
-
-def _leave(loads: dict[str, ConnectionLoad], tracker: Tracker) -> None:
-    load = loads.get(tracker.connection or "")
-    if load is None:
-        return
-    load.count -= 1
-    load.hashtags_used -= tracker.kind == KIND_HASHTAG
-    if tracker.key in load.high_volume:
-        load.high_volume.remove(tracker.key)
-    load.high_volume_shared = bool(load.high_volume) and load.count > 1
