@@ -94,7 +94,7 @@ def plan_hashtags(
                 _skip(
                     tag,
                     None,
-                    f"no connection assigned (run `igconnect trackers assign '#{tag}' CONNECTION`)",
+                    f"no connection assigned (run `igconnect trackers assign '#{tag}'`, which picks a connection)",
                 )
             )
             continue
