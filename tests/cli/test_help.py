@@ -75,6 +75,8 @@ def test_help_reads_as_users_write(cli: Any, path: tuple[str, ...], command: Any
     text = result.stdout
     assert not TYPED_METAVAR.search(text), TYPED_METAVAR.search(text)
     assert not re.search(r"[\w)] \.(\s|$)", text), text  # "or - for stdout ."
+    usage = next(line for line in text.splitlines() if "Usage:" in line)
+    assert "{" not in usage, usage  # a required argument is NAME, not typer's `{NAME}`
     prose = [command.help or "", *(p.help or "" for p in command.params)]
     for piece in prose:
         for line in piece.splitlines():

@@ -173,3 +173,16 @@ def test_run_options_before_a_kind_are_refused_and_the_hint_works(setup: Any, cl
     followed = cli(*hint.split()[1:])
     assert followed.exit_code == 0, followed.output
     assert out.exists()
+
+
+def test_an_unassigned_hashtag_names_an_assign_that_works(setup: Any, cli: Any) -> None:
+    stored.save_tracker(Tracker(kind="hashtag", target="coffee", connection=None))
+    first = cli("export", "hashtags", "--out", str(setup.tmp / "h.csv"), "--json")
+    item = json.loads(first.stdout)["items"][0]
+    hint = item["reason"].split("`")[1]
+    assert hint == "igconnect trackers assign '#coffee'"
+    followed = cli("trackers", "assign", "#coffee")
+    assert followed.exit_code == 0, followed.output
+    again = cli("export", "hashtags", "--out", str(setup.tmp / "h.csv"), "--json")
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.stdout)["items"][0]["state"] == "collected"

@@ -73,6 +73,8 @@ def _tidy_metavars(command: Any) -> None:
                 param.metavar = param.metavar.strip("[]")  # typer adds the brackets itself
             # typer shows an argument's Python type beside its name; the name says it all
             param.display_type_rich = lambda ctx: None  # type: ignore[method-assign]
+            if param.required:  # typer 0.29 writes a required argument `{NAME}`, like a choice
+                param._usage_display_name = _plain_usage_name(param)  # type: ignore[method-assign]
     command.help = _literal(unwrap_help(command.help))
     make_help_option = command.get_help_option
 
@@ -85,6 +87,10 @@ def _tidy_metavars(command: Any) -> None:
     command.get_help_option = get_help_option
     for sub in getattr(command, "commands", {}).values():
         _tidy_metavars(sub)
+
+
+def _plain_usage_name(param: Any) -> Any:
+    return lambda: param.display_name_raw + ("..." if param.nargs != 1 else "")
 
 
 # How users write the values of options that did not choose a metavar themselves.

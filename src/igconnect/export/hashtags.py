@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from igconnect.export.public import EDGES, HASHTAG_WINDOW, HASHTAGS_PER_WINDOW, MediaItem
-from igconnect.export.results import BROKEN, COLLECTED, ItemReport, broken_reason
+from igconnect.export.results import COLLECTED, ItemReport, broken_item
 
 if TYPE_CHECKING:
     import sqlite3
@@ -77,8 +77,6 @@ def plan_hashtags(
 ) -> tuple[list[HashtagJob], list[ItemReport], list[str], dict[str, tuple[str, str]]]:
     """Jobs for the hashtag trackers within budget; the skipped ones; warnings; broken
     connections met (name -> (reason, fix)). Reads only the state store and the archive."""
-    from igconnect.connections.model import reconnect_hint
-
     by_id = {c.id: c for c in connections.values()}
     rows = _trackers(db, hashtags)
     ids = public.hashtag_ids([r["target"] for r in rows])
@@ -96,24 +94,12 @@ def plan_hashtags(
                 _skip(
                     tag,
                     None,
-                    f"no connection assigned (run `igconnect trackers assign '#{tag}' CONNECTION`)",
+                    f"no connection assigned (run `igconnect trackers assign '#{tag}'`, which picks a connection)",
                 )
             )
             continue
         if connection.is_broken:
-            broken[connection.name] = (
-                connection.broken_reason or "token dead",
-                reconnect_hint(connection),
-            )
-            skipped.append(
-                ItemReport(
-                    "#" + tag,
-                    connection.name,
-                    BROKEN,
-                    broken_reason(connection),
-                    0,
-                )
-            )
+            skipped.append(broken_item("#" + tag, connection, broken))
             continue
         if connection.provider != "facebook":
             skipped.append(

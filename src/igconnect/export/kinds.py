@@ -348,11 +348,7 @@ def _settle(
     for name in clients.broken:
         connection = clients.connections.get(name)
         if connection is not None:
-            why = next((i.reason for i in result.items if i.connection == name and i.reason), "")
-            fixes[name] = (
-                why.split(" is dead: ", 1)[-1] or "token dead",
-                reconnect_hint(connection),
-            )
+            fixes[name] = (clients.broken_why.get(name) or "token dead", reconnect_hint(connection))
     result.items.sort(key=lambda i: i.target)
     result.problems = connection_problems(result.items, fixes)
 

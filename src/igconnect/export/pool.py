@@ -54,6 +54,7 @@ class Clients:
         self._closed: dict[str, Failure] = {}
         self._lock = threading.Lock()
         self.broken: list[str] = []
+        self.broken_why: dict[str, str] = {}  # name -> Meta's reason, for the summary
         self.pauses: list[tuple[str, float, str]] = []  # (key, seconds, reason) to archive
 
     def throttled(
@@ -125,6 +126,7 @@ class Clients:
             self._closed[name] = Failure(BROKEN, f"the token of connection '{name}' is dead: {why}")
             if name not in self.broken:
                 self.broken.append(name)
+                self.broken_why[name] = why
                 mark_broken(self.runtime, name, why)
         return self._closed[name]
 

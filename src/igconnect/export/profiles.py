@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from igconnect.export.public import ACCESS_MANAGED, ACCESS_PUBLIC, MediaItem, ProfileRecord, excerpt
-from igconnect.export.results import BROKEN, COLLECTED, ItemReport, broken_reason
+from igconnect.export.results import COLLECTED, ItemReport, broken_item
 
 if TYPE_CHECKING:
     import sqlite3
@@ -49,8 +49,6 @@ def plan_profiles(
 ) -> tuple[list[ProfileJob], list[ItemReport], dict[str, tuple[str, str]]]:
     """The profile jobs of the account trackers (all, or those named), the trackers that cannot be
     read this run, and the broken connections met (name -> (reason, fix))."""
-    from igconnect.connections.model import reconnect_hint
-
     by_id = {c.id: c for c in connections.values()}
     jobs: list[ProfileJob] = []
     skipped: list[ItemReport] = []
@@ -67,20 +65,7 @@ def plan_profiles(
             continue
         if reaching:  # managed, but every connection that reaches it is broken
             connection = reaching[0][0]
-            broken[connection.name] = (
-                connection.broken_reason or "token dead",
-                reconnect_hint(connection),
-            )
-            skipped.append(
-                ItemReport(
-                    "@" + target,
-                    connection.name,
-                    BROKEN,
-                    broken_reason(connection),
-                    0,
-                    ACCESS_MANAGED,
-                )
-            )
+            skipped.append(broken_item("@" + target, connection, broken, ACCESS_MANAGED))
             continue
         via = asker.choose(assigned)
         if isinstance(via, str):
@@ -88,20 +73,7 @@ def plan_profiles(
             continue
         connection, asking_id = via
         if connection.is_broken:
-            broken[connection.name] = (
-                connection.broken_reason or "token dead",
-                reconnect_hint(connection),
-            )
-            skipped.append(
-                ItemReport(
-                    "@" + target,
-                    connection.name,
-                    BROKEN,
-                    broken_reason(connection),
-                    0,
-                    ACCESS_PUBLIC,
-                )
-            )
+            skipped.append(broken_item("@" + target, connection, broken, ACCESS_PUBLIC))
             continue
         jobs.append(ProfileJob(target, connection.name, ACCESS_PUBLIC, asking_id))
     return jobs, skipped, broken

@@ -160,18 +160,11 @@ class PublicArchive:
         self, *, since: datetime | None, account_ids: Sequence[str] | None
     ) -> Iterator[dict[str, Any]]:
         """One row per public post seen at or after `since`, with its latest counts."""
-        clauses, params = [], []
-        if since is not None:
-            clauses.append("last_seen_at >= ?")
-            params.append(iso(since))
-        where, more = _in("account_id", account_ids)
-        if where:
-            clauses.append(where.removeprefix("WHERE "))
-            params += more
+        where, params = _seen_since_in(since, "account_id", account_ids)
         query = f"""
             SELECT account_id, username, media_id, media_type, permalink, posted_at, caption,
                    like_count, comments_count, first_seen_at, last_seen_at
-            FROM public_posts {("WHERE " + " AND ".join(clauses)) if clauses else ""}
+            FROM public_posts {where}
             ORDER BY username, posted_at, media_id
         """
         for row in self.db.execute(query, params):
@@ -280,21 +273,14 @@ class PublicArchive:
         self, *, since: datetime | None, hashtags: Sequence[str] | None
     ) -> Iterator[dict[str, Any]]:
         """One row per (hashtag, media) last seen at or after `since`."""
-        clauses, params = [], []
-        if since is not None:
-            clauses.append("last_seen_at >= ?")
-            params.append(iso(since))
-        where, more = _in("hashtag", hashtags)
-        if where:
-            clauses.append(where.removeprefix("WHERE "))
-            params += more
+        where, params = _seen_since_in(since, "hashtag", hashtags)
         query = f"""
             SELECT hashtag, media_id, media_type, permalink, posted_at, caption, like_count,
                    comments_count, first_seen_at, last_seen_at,
                    CASE WHEN recent_seen_at IS NOT NULL AND top_seen_at IS NOT NULL
                         THEN 'recent+top'
                         WHEN top_seen_at IS NOT NULL THEN 'top' ELSE 'recent' END AS seen_in
-            FROM hashtag_media {("WHERE " + " AND ".join(clauses)) if clauses else ""}
+            FROM hashtag_media {where}
             ORDER BY hashtag, posted_at, media_id
         """
         for row in self.db.execute(query, params):
@@ -305,3 +291,18 @@ def _in(column: str, values: Sequence[str] | None) -> tuple[str, list[Any]]:
     if values is None:
         return "", []
     return f"WHERE {column} IN ({','.join('?' * len(values)) or 'NULL'})", list(values)
+
+
+def _seen_since_in(
+    since: datetime | None, column: str, values: Sequence[str] | None
+) -> tuple[str, list[Any]]:
+    """WHERE for rows last seen at or after `since` (when given) whose `column` is in `values`."""
+    clauses, params = [], []
+    if since is not None:
+        clauses.append("last_seen_at >= ?")
+        params.append(iso(since))
+    where, more = _in(column, values)
+    if where:
+        clauses.append(where.removeprefix("WHERE "))
+        params += more
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params

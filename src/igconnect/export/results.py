@@ -76,6 +76,16 @@ def broken_reason(connection: Any) -> str:
     return f"connection '{connection.name}' is broken ({why}); {reconnect_hint(connection)}"
 
 
+def broken_item(
+    target: str, connection: Any, fixes: dict[str, tuple[str, str]], access: str | None = None
+) -> ItemReport:
+    """A tracker not collected because its connection is broken; the fix kept once in `fixes`."""
+    from igconnect.connections.model import reconnect_hint
+
+    fixes[connection.name] = (connection.broken_reason or "token dead", reconnect_hint(connection))
+    return ItemReport(target, connection.name, BROKEN, broken_reason(connection), 0, access)
+
+
 def connection_problems(
     items: Iterable[Any], fixes: dict[str, tuple[str, str]]
 ) -> list[ConnectionProblem]:
