@@ -132,3 +132,25 @@ def handmade(tmp_path: Path) -> Iterator[Any]:
     archive = HandMadeArchive(tmp_path / "data" / "archive.sqlite")
     yield archive
     archive.close()
+
+
+@pytest.fixture
+def fake_crontab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A `crontab` on PATH that keeps the table in a file (the cron daemon is not needed)."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    table = tmp_path / "crontab.txt"
+    script = bindir / "crontab"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'T="{table}"\n'
+        'if [ "$1" = "-l" ]; then\n'
+        '  if [ -f "$T" ]; then cat "$T"; exit 0; fi\n'
+        '  echo "no crontab for $USER" >&2; exit 1\n'
+        "fi\n"
+        'if [ "$1" = "-" ]; then cat > "$T"; exit 0; fi\n'
+        "exit 2\n"
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
+    return table

@@ -551,10 +551,17 @@ class Settings:
 
 @dataclass
 class SettingValue:
+    """One setting's value and where it comes from (`config get`, a row of `config show`)."""
+
     key: str
     value: Any
     source: str  # env | file | default
     env: str
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value, "source": self.source, "env": self.env}
 
 
 @dataclass
@@ -569,10 +576,7 @@ class SettingValues:
     def to_json(self) -> dict[str, Any]:
         return {
             "file": str(self.file),
-            "settings": [
-                {"key": s.key, "value": s.value, "source": s.source, "env": s.env}
-                for s in self.settings
-            ],
+            "settings": [s.to_json() for s in self.settings],
         }
 
 
@@ -582,6 +586,49 @@ def setting_values(settings: Settings, file: Path) -> SettingValues:
         value, source = settings.get_with_source(key)
         rows.append(SettingValue(key, value, source, setting.env))
     return SettingValues(file, rows)
+
+
+def setting_value(settings: Settings, key: str) -> SettingValue:
+    value, source = settings.get_with_source(key)
+    return SettingValue(key, value, source, lookup(key).env)
+
+
+@dataclass
+class SettingChange:
+    """`config set` / `config unset`: the value the file holds now (None once unset), whether
+    that changed anything, and whether the environment variable overrides the file."""
+
+    key: str
+    value: Any
+    changed: bool
+    env: str
+    overridden: bool
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "value": self.value,
+            "changed": self.changed,
+            "env": self.env,
+            "overridden": self.overridden,
+        }
+
+
+def set_setting(doc: TOMLDocument, key: str, raw: str, environ: Mapping[str, str]) -> SettingChange:
+    """`set_value`, told as a result."""
+    before = _plain(doc[key]) if key in doc else None
+    value = set_value(doc, key, raw)
+    env = lookup(key).env
+    return SettingChange(key, value, before != value, env, bool(environ.get(env)))
+
+
+def unset_setting(doc: TOMLDocument, key: str, environ: Mapping[str, str]) -> SettingChange:
+    """`unset_value`, told as a result."""
+    removed = unset_value(doc, key)
+    env = lookup(key).env
+    return SettingChange(key, None, removed, env, bool(environ.get(env)))
 
 
 def set_value(doc: TOMLDocument, key: str, raw: str) -> Any:

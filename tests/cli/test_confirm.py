@@ -3,6 +3,7 @@ needs --yes, and the command its refusal suggests works; --dry-run changes nothi
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import subprocess
@@ -64,6 +65,11 @@ def test_without_a_terminal_it_needs_yes_and_the_hint_works(
     if dry is not None:
         assert dry.exit_code == 0, dry.output
         assert "Dry run: would" in dry.stderr and "Nothing was changed." in dry.stderr
+        assert dry.stdout == ""
+        assert untouched()
+        planned = cli(*args, "--dry-run", "--json")  # the plan, for a script
+        assert planned.exit_code == 0, planned.output
+        assert json.loads(planned.stdout)["dry_run"] is True
         assert untouched()
     done = cli(*suggested.split()[1:])
     assert done.exit_code == 0, done.output

@@ -349,6 +349,46 @@ PINNED: dict[str, set[str]] = {
     "app set": {
         "app_id", "instagram_app_id", "secret_store"
     },
+    "trackers unassign": {
+        "access", "changed", "connection", "previous", "reason", "tracker", "warnings", "warnings[]"
+    },
+    "trackers move --dry-run": {
+        "dry_run", "moved", "moved[]", "source", "target", "warnings", "warnings[]"
+    },
+    "trackers move": {
+        "dry_run", "moved", "moved[]", "source", "target", "warnings", "warnings[]"
+    },
+    "trackers remove --dry-run": {
+        "connection", "dry_run", "kind", "tracker"
+    },
+    "trackers remove": {
+        "connection", "dry_run", "kind", "tracker"
+    },
+    "connections rename": {
+        "name", "previous", "provider"
+    },
+    "logout --dry-run": {
+        "dry_run", "name", "revoked", "unassigned", "unassigned[]", "warnings", "warnings[]"
+    },
+    "logout": {
+        "dry_run", "name", "revoked", "unassigned", "unassigned[]", "warnings", "warnings[]"
+    },
+    "config set": {
+        "changed", "env", "key", "overridden", "value"
+    },
+    "config get": {
+        "env", "key", "source", "value"
+    },
+    "config unset": {
+        "changed", "env", "key", "overridden", "value"
+    },
+    "schedule install": {
+        "changed", "crontab_line", "every", "interval_minutes", "interval_overridden", "warnings",
+        "warnings[]"
+    },
+    "schedule remove": {
+        "changed"
+    },
 }
 # fmt: on
 
@@ -395,16 +435,34 @@ ROWS: list[tuple[str, str, tuple[str, ...]]] = [
     ("config path", "config path", ()),
     ("config show", "config show", ()),
     ("app set", "app set", ("--app-id", "{app_id}", "--app-secret-stdin")),
+    ("trackers unassign", "trackers unassign", ("@acme_1",)),
+    (
+        "trackers move --dry-run",
+        "trackers move",
+        ("--from", "acme", "--to", "agency-bot", "--dry-run"),
+    ),
+    ("trackers move", "trackers move", ("--from", "acme", "--to", "agency-bot", "--yes")),
+    ("trackers remove --dry-run", "trackers remove", ("@someone_else", "--dry-run")),
+    ("trackers remove", "trackers remove", ("@someone_else", "--yes")),
+    ("connections rename", "connections rename", ("bobs", "bobs-shop")),
+    ("logout --dry-run", "logout", ("bobs-shop", "--force", "--dry-run")),
+    ("logout", "logout", ("bobs-shop", "--force", "--yes")),
+    ("config set", "config set", ("login_port", "8766")),
+    ("config get", "config get", ("login_port",)),
+    ("config unset", "config unset", ("login_port",)),
+    ("schedule install", "schedule install", ("--every", "30")),  # a crontab kept in a file
+    ("schedule remove", "schedule remove", ()),
 ]
 
 
-# The commands without `--json`: they print a line of talk (or a file's text) and change something;
-# their exit code says how it went. A new command goes here or into ROWS.
+# The commands without `--json`, each with the reason: what they print is not an outcome a script
+# reads (a file's text, a guided run). A new command goes here or into ROWS.
 NO_JSON = {
-    "completion", "demo", "logout", "connections rename", "trackers unassign",
-    "trackers remove", "trackers move", "trackers export", "schedule install", "schedule remove",
-    "config get", "config set", "config unset", "sandbox serve",
-}  # fmt: skip
+    "completion",  # prints a shell's completion script, not an outcome
+    "demo",  # a guided run for a person, told as it goes
+    "trackers export",  # writes the trackers' CSV (on stdout with -), which is its data
+    "sandbox serve",  # serves until stopped; prints the environment to use it
+}
 
 
 def all_commands() -> dict[str, bool]:
@@ -442,7 +500,11 @@ def test_every_command_with_json_is_in_the_table() -> None:
 # -- the day -----------------------------------------------------------------------------------
 @pytest.fixture
 def day(
-    sandbox_env: Callable[..., Sandbox], browser: FakeBrowser, secret_service: Any, tmp_path: Path
+    sandbox_env: Callable[..., Sandbox],
+    browser: FakeBrowser,
+    secret_service: Any,
+    fake_crontab: Path,
+    tmp_path: Path,
 ) -> Iterator[Callable[[str, str, tuple[str, ...]], Any]]:
     """Runs a row of the day in-process, with the values found so far filled in."""
     from typer.testing import CliRunner

@@ -115,28 +115,6 @@ def test_export_under_a_cron_like_environment(
     assert "\x1b[" not in text and token not in text and APP_SECRET not in text
 
 
-@pytest.fixture
-def fake_crontab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A `crontab` on PATH that keeps the table in a file (the cron daemon is not needed)."""
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    table = tmp_path / "crontab.txt"
-    script = bindir / "crontab"
-    script.write_text(
-        "#!/bin/sh\n"
-        f'T="{table}"\n'
-        'if [ "$1" = "-l" ]; then\n'
-        '  if [ -f "$T" ]; then cat "$T"; exit 0; fi\n'
-        '  echo "no crontab for $USER" >&2; exit 1\n'
-        "fi\n"
-        'if [ "$1" = "-" ]; then cat > "$T"; exit 0; fi\n'
-        "exit 2\n"
-    )
-    script.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
-    return table
-
-
 def test_schedule_install_twice_adds_one_line(fake_crontab: Path, cli: Any) -> None:
     fake_crontab.write_text("MAILTO=ops@example.com\n5 4 * * * /usr/bin/backup\n")
     first = cli("schedule", "install")
@@ -154,6 +132,21 @@ def test_schedule_install_twice_adds_one_line(fake_crontab: Path, cli: Any) -> N
     removed = cli("schedule", "remove")
     assert removed.exit_code == 0
     assert fake_crontab.read_text().splitlines() == lines[:2]
+
+
+def test_schedule_install_and_remove_tell_their_outcome_as_json(
+    fake_crontab: Path, cli: Any
+) -> None:
+    import json
+
+    first = json.loads(cli("schedule", "install", "--every", "30", "--json").stdout)
+    assert first["changed"] is True and first["every"] == 30 and first["interval_minutes"] == 30
+    assert first["crontab_line"] in fake_crontab.read_text().splitlines()
+    again = json.loads(cli("schedule", "install", "--json").stdout)
+    assert again["changed"] is False and again["every"] is None
+    assert json.loads(cli("schedule", "remove", "--json").stdout) == {"changed": True}
+    assert json.loads(cli("schedule", "remove", "--json").stdout) == {"changed": False}
+    assert "igconnect-export" not in fake_crontab.read_text()
 
 
 def test_schedule_show_environment_and_interval(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -68,6 +68,39 @@ def test_unassign_remove_and_move_all_or_nothing(cli, save_connections) -> None:
     assert stored() == {"@p": None}
 
 
+def test_move_remove_unassign_and_rename_tell_their_outcome_as_json(cli, save_connections) -> None:  # type: ignore[no-untyped-def]
+    save_connections(conn("old", ["p", "q"]), conn("new", ["p", "q"]))
+    cli("trackers", "add", "@p", "-c", "old")
+    cli("trackers", "add", "@q", "-c", "old")
+    planned = cli("trackers", "move", "--from", "old", "--to", "new", "--dry-run", "--json")
+    assert planned.exit_code == 0, planned.output
+    assert json.loads(planned.stdout) == {"source": "old", "target": "new",
+                                          "moved": ["@p", "@q"], "warnings": [],
+                                          "dry_run": True}  # fmt: skip
+    assert "Dry run: would move 2 tracker(s)" in planned.stderr  # the plan, told as before
+    assert stored() == {"@p": "old", "@q": "old"}
+    moved = json.loads(
+        cli("trackers", "move", "--from", "old", "--to", "new", "-y", "--json").stdout
+    )
+    assert moved["moved"] == ["@p", "@q"] and moved["dry_run"] is False
+    assert stored() == {"@p": "new", "@q": "new"}
+    nothing = cli("trackers", "move", "--from", "old", "--to", "new", "--json")
+    assert nothing.exit_code == 0 and json.loads(nothing.stdout)["moved"] == []
+    off = json.loads(cli("trackers", "unassign", "@p", "--json").stdout)
+    assert off["tracker"] == "@p" and off["previous"] == "new" and off["changed"] is True
+    assert json.loads(cli("trackers", "unassign", "@p", "--json").stdout)["changed"] is False
+    would = json.loads(cli("trackers", "remove", "@q", "--dry-run", "--json").stdout)
+    assert would == {"tracker": "@q", "kind": "account", "connection": "new", "dry_run": True}
+    assert "@q" in stored()
+    gone = json.loads(cli("trackers", "remove", "@q", "--yes", "--json").stdout)
+    assert gone == {"tracker": "@q", "kind": "account", "connection": "new", "dry_run": False}
+    assert stored() == {"@p": None}
+    renamed = cli("connections", "rename", "new", "newer", "--json")
+    assert json.loads(renamed.stdout) == {"previous": "new", "name": "newer",
+                                          "provider": "facebook"}  # fmt: skip
+    assert "✓ Renamed 'new' to 'newer'" not in renamed.stderr  # the JSON tells it
+
+
 def test_assignments_survive_rename_and_reconnect(cli, save_connections) -> None:  # type: ignore[no-untyped-def]
     (acme,) = save_connections(conn("acme", ["p"]))
     cli("trackers", "add", "@p")

@@ -69,16 +69,25 @@ def _show_text(obj: cli_context.CliContext, shown: Any) -> None:
 
 
 @config_app.command("get")
-def get_command(ctx: typer.Context, key: str = typer.Argument(..., help="Setting name.")) -> None:
+def get_command(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="Setting name."),
+    json_output: bool = typer.Option(False, "--json", help="Output JSON."),
+) -> None:
     """Print one setting's value (nothing when it is unset).
 
     Example: igconnect config get graph_version
     """
+    from igconnect.settings import setting_value
+
     obj = cli_context.get(ctx)
     _refuse_secret(key)
-    value = obj.runtime.settings.get(key)
-    if value is not None:
-        obj.out.print(_shown(value))
+    render(obj, setting_value(obj.runtime.settings, key), _get_text, json_flag=json_output)
+
+
+def _get_text(obj: cli_context.CliContext, shown: Any) -> None:
+    if shown.value is not None:
+        obj.out.print(_shown(shown.value))
 
 
 @config_app.command("set")
@@ -86,33 +95,47 @@ def set_command(
     ctx: typer.Context,
     key: str = typer.Argument(..., help="Setting name."),
     value: str = typer.Argument(..., help="New value."),
+    json_output: bool = typer.Option(False, "--json", help="Output JSON."),
 ) -> None:
     """Change a setting in the settings file.
 
     Example: igconnect config set login_port 8766
     """
-    from igconnect.settings import SETTINGS, set_value
+    from igconnect.settings import set_setting
 
     obj = cli_context.get(ctx)
     _refuse_secret(key)
     with obj.runtime.edit() as doc:
-        typed = set_value(doc, key, value)
-    obj.success(f"{key} = {typed}")
-    env = SETTINGS[key].env
-    if obj.runtime.environ.get(env):
-        obj.warn(f"{env} is set in the environment and overrides this value")
+        change = set_setting(doc, key, value, obj.runtime.environ)
+    render(obj, change, _set_text, json_flag=json_output)
+
+
+def _set_text(obj: cli_context.CliContext, change: Any) -> None:
+    obj.success(f"{change.key} = {change.value}")
+    if change.overridden:
+        obj.warn(f"{change.env} is set in the environment and overrides this value")
 
 
 @config_app.command("unset")
-def unset_command(ctx: typer.Context, key: str = typer.Argument(..., help="Setting name.")) -> None:
+def unset_command(
+    ctx: typer.Context,
+    key: str = typer.Argument(..., help="Setting name."),
+    json_output: bool = typer.Option(False, "--json", help="Output JSON."),
+) -> None:
     """Remove a setting from the file, so its default applies again."""
-    from igconnect.settings import unset_value
+    from igconnect.settings import unset_setting
 
     obj = cli_context.get(ctx)
     _refuse_secret(key)
     with obj.runtime.edit() as doc:
-        removed = unset_value(doc, key)
-    obj.success(f"{key} reset to its default" if removed else f"{key} was not set")
+        change = unset_setting(doc, key, obj.runtime.environ)
+    render(obj, change, _unset_text, json_flag=json_output)
+
+
+def _unset_text(obj: cli_context.CliContext, change: Any) -> None:
+    obj.success(
+        f"{change.key} reset to its default" if change.changed else f"{change.key} was not set"
+    )
 
 
 def _shown(value: object) -> str:

@@ -252,6 +252,7 @@ def rename_command(
     ctx: typer.Context,
     old: str = typer.Argument(..., help="Current name."),
     new: str = typer.Argument(..., help="New name."),
+    json_output: bool = typer.Option(False, "--json", help="Output JSON."),
 ) -> None:
     """Rename a connection; its trackers follow it.
 
@@ -260,8 +261,11 @@ def rename_command(
     from igconnect.connections.service import rename
 
     obj = cli_context.get(ctx)
-    rename(obj.runtime, old, new)
-    obj.success(f"Renamed '{old}' to '{new}'")
+    render(obj, rename(obj.runtime, old, new), _rename_text, json_flag=json_output)
+
+
+def _rename_text(obj: cli_context.CliContext, result: Any) -> None:
+    obj.success(f"Renamed '{result.previous}' to '{result.name}'")
 
 
 @connections_app.command("refresh")

@@ -215,6 +215,7 @@ def logout_command(
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
+    json_output: bool = typer.Option(False, "--json", help="Output the result as JSON."),
 ) -> None:
     """Remove a connection: its token from the secret store and its record from the state store.
 
@@ -223,6 +224,7 @@ def logout_command(
     Example: igconnect logout acme --revoke
     """
     from igconnect.cli.confirm import go_ahead
+    from igconnect.cli.output import said_already
     from igconnect.connections.service import logout
 
     obj = cli_context.get(ctx)
@@ -245,16 +247,21 @@ def logout_command(
         dry_run=dry_run,
         command=f"igconnect logout {name}{flags}",
     ):
+        if dry_run:
+            render(obj, planned, said_already, json_flag=json_output)
         return
     result = logout(obj.runtime, name, revoke=revoke, force=force)
+    render(obj, result, _logout_text, json_flag=json_output)
+
+
+def _logout_text(obj: cli_context.CliContext, result: Any) -> None:
     obj.warn_all(result.warnings)
     if result.unassigned:
         obj.warn(
-            f"unassigned {len(result.unassigned)} tracker(s) from '{name}': "
+            f"unassigned {len(result.unassigned)} tracker(s) from '{result.name}': "
             + ", ".join(result.unassigned)
             + " (give them another connection: see `igconnect trackers --help`)"
         )
     if result.revoked:
         obj.success("Revoked the app's permissions on Meta's side")
-    obj.success(f"Logged out of '{name}'")
-    obj.flush_warnings()
+    obj.success(f"Logged out of '{result.name}'")

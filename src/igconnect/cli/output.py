@@ -65,3 +65,7 @@ def render(
 ) -> None:
     show(obj, result, text, json_flag=json_flag)
     finish(obj, result)
+
+
+def said_already(obj: CliContext, result: Result) -> None:
+    """The text form of a dry run: `confirm.go_ahead` has shown the plan; only `--json` adds it."""

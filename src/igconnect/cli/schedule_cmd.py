@@ -56,40 +56,51 @@ def install_command(
         "story gets its final read).",
         metavar="MINUTES",
     ),
+    json_output: bool = typer.Option(False, "--json", help="Output JSON."),
 ) -> None:
     """Add `igconnect export` (every kind that has trackers) to your crontab; running it again
     changes nothing.
 
     Example: igconnect schedule install --every 30
     """
-    from igconnect.export.schedule import build_schedule, install, set_interval
-    from igconnect.settings import SETTINGS
+    from igconnect.export.schedule import install_schedule
 
     obj = cli_context.get(ctx)
-    if every is not None:
-        set_interval(obj.runtime, every)
-        obj.success(f"schedule_interval_minutes = {every}")
-        env = SETTINGS["schedule_interval_minutes"].env
-        if obj.runtime.environ.get(env):
+    render(obj, install_schedule(obj.runtime, every), _install_text, json_flag=json_output)
+
+
+def _install_text(obj: cli_context.CliContext, result: Any) -> None:
+    from igconnect.settings import SETTINGS
+
+    schedule = result.schedule
+    if result.every is not None:
+        obj.success(f"schedule_interval_minutes = {result.every}")
+        if result.interval_overridden:
+            env = SETTINGS["schedule_interval_minutes"].env
             obj.warn(f"{env} is set in the environment and overrides this value")
-    schedule = build_schedule(obj.runtime)
     obj.warn_all(schedule.warnings)
-    if install(schedule):
+    if result.changed:
         obj.success(f"Added to your crontab: {schedule.crontab_line}")
     else:
         obj.info("Your crontab already runs the export; nothing changed.")
 
 
 @schedule_app.command("remove")
-def remove_command(ctx: typer.Context) -> None:
+def remove_command(
+    ctx: typer.Context, json_output: bool = typer.Option(False, "--json", help="Output JSON.")
+) -> None:
     """Take the export out of your crontab.
 
     Example: igconnect schedule remove
     """
-    from igconnect.export.schedule import remove
+    from igconnect.export.schedule import remove_schedule
 
     obj = cli_context.get(ctx)
-    if remove():
+    render(obj, remove_schedule(), _remove_text, json_flag=json_output)
+
+
+def _remove_text(obj: cli_context.CliContext, result: Any) -> None:
+    if result.changed:
         obj.success("Removed the export from your crontab.")
     else:
         obj.info("Your crontab had no igconnect export; nothing changed.")

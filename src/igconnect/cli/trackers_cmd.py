@@ -8,7 +8,7 @@ import typer
 
 from igconnect.cli import context as cli_context
 from igconnect.cli.confirm import DRY_RUN_HELP, YES_HELP
-from igconnect.cli.output import render
+from igconnect.cli.output import render, said_already
 
 trackers_app = typer.Typer(
     help="Accounts and hashtags to track, and the connection each one uses (see docs/trackers.md).",
@@ -100,13 +100,18 @@ def assign_command(
 
 @trackers_app.command("unassign")
 def unassign_command(
-    ctx: typer.Context, tracker: str = typer.Argument(..., help=_TRACKER_HELP)
+    ctx: typer.Context,
+    tracker: str = typer.Argument(..., help=_TRACKER_HELP),
+    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
     """Take a tracker off its connection (it stays tracked, and collects nothing until assigned)."""
     from igconnect.trackers.service import unassign_tracker
 
     obj = cli_context.get(ctx)
-    result = unassign_tracker(obj.runtime, tracker)
+    render(obj, unassign_tracker(obj.runtime, tracker), _unassign_text, json_flag=json_output)
+
+
+def _unassign_text(obj: cli_context.CliContext, result: Any) -> None:
     if result.changed:
         obj.success(f"{result.tracker.key} is unassigned (was on '{result.previous}')")
     else:
@@ -119,6 +124,7 @@ def remove_command(
     tracker: str = typer.Argument(..., help=_TRACKER_HELP),
     yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
+    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
     """Stop tracking an account or hashtag (what was collected stays in the archive)."""
     from igconnect.cli.confirm import go_ahead
@@ -126,13 +132,19 @@ def remove_command(
 
     obj = cli_context.get(ctx)
     planned = remove_tracker(obj.runtime, tracker, dry_run=True)
-    where = f" (on '{planned.connection}')" if planned.connection else " (unassigned)"
-    plan = [f"stop tracking {planned.key}{where}; what was collected stays in the archive"]
-    command = f"igconnect trackers remove {planned.key}"
-    if not go_ahead(obj, f"remove {planned.key}", plan, yes=yes, dry_run=dry_run, command=command):
+    key, on = planned.tracker.key, planned.tracker.connection
+    where = f" (on '{on}')" if on else " (unassigned)"
+    plan = [f"stop tracking {key}{where}; what was collected stays in the archive"]
+    command = f"igconnect trackers remove {key}"
+    if not go_ahead(obj, f"remove {key}", plan, yes=yes, dry_run=dry_run, command=command):
+        if dry_run:
+            render(obj, planned, said_already, json_flag=json_output)
         return
-    removed = remove_tracker(obj.runtime, tracker)
-    obj.success(f"stopped tracking {removed.key}")
+    render(obj, remove_tracker(obj.runtime, tracker), _remove_text, json_flag=json_output)
+
+
+def _remove_text(obj: cli_context.CliContext, result: Any) -> None:
+    obj.success(f"stopped tracking {result.tracker.key}")
 
 
 @trackers_app.command("move")
@@ -143,6 +155,7 @@ def move_command(
     strict: bool = typer.Option(False, "--strict", help=_STRICT_HELP),
     yes: bool = typer.Option(False, "--yes", "-y", help=YES_HELP),
     dry_run: bool = typer.Option(False, "--dry-run", help=DRY_RUN_HELP),
+    json_output: bool = typer.Option(False, "--json", help=_JSON_HELP),
 ) -> None:
     """Move every tracker from one connection to another (all or nothing).
 
@@ -154,7 +167,7 @@ def move_command(
     obj = cli_context.get(ctx)
     planned = move_trackers(obj.runtime, source, target, strict=strict, dry_run=True)
     if not planned.moved:
-        obj.info(f"no trackers to move from '{source}'")
+        render(obj, planned, _move_text, json_flag=json_output)
         return
     plan = [f"{key}: '{source}' → '{target}'" for key in planned.moved] + [
         f"warning: {w}" for w in planned.warnings
@@ -162,11 +175,20 @@ def move_command(
     action = f"move {len(planned.moved)} tracker(s) from '{source}' to '{target}'"
     command = f"igconnect trackers move --from {source} --to {target}"
     if not go_ahead(obj, action, plan, yes=yes, dry_run=dry_run, command=command):
+        if dry_run:
+            render(obj, planned, said_already, json_flag=json_output)
         return
     result = move_trackers(obj.runtime, source, target, strict=strict)
+    render(obj, result, _move_text, json_flag=json_output)
+
+
+def _move_text(obj: cli_context.CliContext, result: Any) -> None:
+    if not result.moved:
+        obj.info(f"no trackers to move from '{result.source}'")
+        return
     _warn_all(obj, result.warnings)
     obj.success(
-        f"moved {len(result.moved)} tracker(s) from '{source}' to '{target}': "
+        f"moved {len(result.moved)} tracker(s) from '{result.source}' to '{result.target}': "
         + ", ".join(result.moved)
     )
 

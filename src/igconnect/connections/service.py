@@ -281,10 +281,25 @@ def show_connection(runtime: Runtime, name: str, *, check: bool = False) -> Conn
     )
 
 
-def rename(runtime: Runtime, old: str, new: str) -> Connection:
+@dataclass
+class RenameResult:
+    """`connections rename`: the connection under its new name."""
+
+    previous: str
+    name: str
+    provider: str
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, str]:
+        return {"previous": self.previous, "name": self.name, "provider": self.provider}
+
+
+def rename(runtime: Runtime, old: str, new: str) -> RenameResult:
     """Rename a connection; its trackers, usage and token follow (they refer to its id)."""
     with runtime.state.transaction() as db:
-        return ConnectionStore(db).rename(old, new)
+        renamed = ConnectionStore(db).rename(old, new)
+    return RenameResult(previous=old, name=renamed.name, provider=renamed.provider)
 
 
 @dataclass
@@ -406,10 +421,24 @@ def _refresh_one(runtime: Runtime, connection: Connection) -> RefreshOutcome:
 
 @dataclass
 class LogoutResult:
+    """`logout`: what was removed (with `dry_run`, what would be)."""
+
     name: str
     unassigned: list[str] = field(default_factory=list)
     revoked: bool = False
     warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "revoked": self.revoked,
+            "unassigned": list(self.unassigned),
+            "warnings": list(self.warnings),
+            "dry_run": self.dry_run,
+        }
 
 
 def logout(
@@ -426,7 +455,7 @@ def logout(
     assigned = TrackerStore(runtime.state.db).on(connection.id)
     _refuse_with_trackers(assigned, name, force)
     if dry_run:
-        return LogoutResult(name=name, unassigned=[t.key for t in assigned], revoked=False)
+        return LogoutResult(name=name, unassigned=[t.key for t in assigned], dry_run=True)
     store = runtime.secret_store
     store.check()  # a store we cannot reach would leave the token behind: stop before changing anything
     result = LogoutResult(name=name)

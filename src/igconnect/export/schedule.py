@@ -247,6 +247,62 @@ def remove() -> bool:
     return True
 
 
+@dataclass
+class ScheduleInstall:
+    """`schedule install`: the line the crontab runs, whether this run added it (False: it was
+    already there), and the interval `--every` wrote (which the environment may override)."""
+
+    schedule: Schedule
+    changed: bool
+    every: int | None = None
+    interval_overridden: bool = False
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "changed": self.changed,
+            "crontab_line": self.schedule.crontab_line,
+            "interval_minutes": self.schedule.interval_minutes,
+            "every": self.every,
+            "interval_overridden": self.interval_overridden,
+            "warnings": list(self.schedule.warnings),
+        }
+
+
+def install_schedule(runtime: Runtime, every: int | None = None) -> ScheduleInstall:
+    """Write the interval when asked (`every`), then put the export in the user's crontab."""
+    from igconnect.settings import SETTINGS
+
+    read_crontab()  # no crontab command: stop before the interval is written
+    if every is not None:
+        set_interval(runtime, every)
+    schedule = build_schedule(runtime)
+    overridden = bool(runtime.environ.get(SETTINGS["schedule_interval_minutes"].env))
+    return ScheduleInstall(
+        schedule,
+        changed=install(schedule),
+        every=every,
+        interval_overridden=every is not None and overridden,
+    )
+
+
+@dataclass
+class ScheduleRemoval:
+    """`schedule remove`: whether the export's line was in the crontab (and is gone now)."""
+
+    changed: bool
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {"changed": self.changed}
+
+
+def remove_schedule() -> ScheduleRemoval:
+    return ScheduleRemoval(changed=remove())
+
+
 def check_environment_value(value: str) -> None:
     if "\n" in value or "%" in value:  # cron treats % as a newline in the command
         raise UsageError(f"'{value}' cannot go in a crontab line (it contains % or a newline)")
@@ -258,9 +314,11 @@ __all__ = [
     "build_schedule",
     "cron_fields",
     "install",
+    "install_schedule",
     "on_calendar",
     "read_crontab",
     "remove",
+    "remove_schedule",
     "set_interval",
     "validate_interval",
 ]

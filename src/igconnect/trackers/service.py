@@ -196,10 +196,42 @@ class AssignResult:
 
 @dataclass
 class MoveResult:
+    """`trackers move`: what moved (with `dry_run`, what would)."""
+
     source: str
     target: str
     moved: list[str]
     warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "moved": list(self.moved),
+            "warnings": list(self.warnings),
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass
+class RemoveResult:
+    """`trackers remove`: the tracker no longer tracked (with `dry_run`, the one that would not be)."""
+
+    tracker: Tracker
+    dry_run: bool = False
+
+    exit_code = ExitCode.OK
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tracker": self.tracker.key,
+            "kind": self.tracker.kind,
+            "connection": self.tracker.connection,
+            "dry_run": self.dry_run,
+        }
 
 
 def check_assignment(
@@ -355,12 +387,12 @@ def unassign_tracker(runtime: Runtime, ref: str) -> AssignResult:
     return AssignResult(tracker, previous, None, changed=previous is not None)
 
 
-def remove_tracker(runtime: Runtime, ref: str, *, dry_run: bool = False) -> Tracker:
+def remove_tracker(runtime: Runtime, ref: str, *, dry_run: bool = False) -> RemoveResult:
     with runtime.state.transaction(commit=not dry_run) as db:
         trackers = TrackerStore(db)
         tracker = trackers.get(ref)
         trackers.remove(tracker.key)
-    return tracker
+    return RemoveResult(tracker, dry_run=dry_run)
 
 
 def move_trackers(
@@ -379,7 +411,7 @@ def move_trackers(
         trackers = TrackerStore(db)
         moving = trackers.on(conns[source].connection.id)
         if source == target or not moving:
-            return MoveResult(source, target, [])
+            return MoveResult(source, target, [], dry_run=dry_run)
         load = current_loads(db, conns, limits)[target]
         warnings: list[str] = []
         refused: list[str] = []
@@ -412,7 +444,7 @@ def move_trackers(
         target_id = conns[target].connection.id
         for tracker in moving:
             trackers.assign(tracker.key, target_id, account_id_of(tracker, conns))
-    return MoveResult(source, target, [t.key for t in moving], warnings)
+    return MoveResult(source, target, [t.key for t in moving], warnings, dry_run=dry_run)
 
 
 # -- rebalance -----------------------------------------------------------------------------------
