@@ -165,10 +165,9 @@ def _kind_summary(obj: cli_context.CliContext, result: Any) -> None:
     if result.kind == "stories":
         _summary(obj, result)
         return
-    what = {"profiles": "profiles", "hashtags": "hashtags"}[result.kind]
     if result.fetched:
         obj.info(
-            f"Collected {len(result.collected)} of {len(result.items)} {what} "
+            f"Collected {len(result.collected)} of {len(result.items)} {result.kind} "
             f"({sum(i.rows for i in result.collected)} posts) in {result.requests} API calls, "
             f"{result.round_trips} round trips ({result.seconds:.1f} s)."
         )
@@ -264,13 +263,7 @@ def stories_command(
     finally:
         if progress is not None:
             progress.stop()
-    obj.flush_warnings()
-    # with --out - stdout carries the rows, so the JSON summary goes to stderr
-    text = _quiet if quiet else _summary
-    show(obj, result, text, json_flag=json_output, json_to_stderr=result.output == "-")
-    _problems(obj, result)  # in every form, even --quiet
-    _connection_lines(obj, result.problems)
-    finish(obj, result)
+    _finish_kind(obj, result, quiet, json_output)
 
 
 def _quiet(obj: cli_context.CliContext, result: Any) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from igconnect.export.public import EDGES, HASHTAG_WINDOW, HASHTAGS_PER_WINDOW, MediaItem
+from igconnect.export.public import EDGES, HASHTAGS_PER_WINDOW, MediaItem
 from igconnect.export.results import COLLECTED, ItemReport, broken_item
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def plan_hashtags(
         used = {a: spent_by[a] for a in reach[connection.id]}
         account = choose_account(used, tag)
         if account is None:
-            freed = _next_free(public, list(used), now)
+            freed = public.next_free_slot(list(used), now)
             message = (
                 f"#{tag} skipped: every account of connection '{connection.name}' queried "
                 f"{HASHTAGS_PER_WINDOW} unique hashtags in the last 7 days (Meta's limit)"
@@ -191,20 +191,6 @@ def collect_hashtag(clients: Clients, job: HashtagJob, limit: int = MEDIA_PAGE) 
         return HashtagOutcome(_report(job, failure.state, failure.reason), found)
     rows = len({m.media_id for items in media.values() for m in items})
     return HashtagOutcome(_report(job, COLLECTED, None, rows), found, media)
-
-
-def _next_free(public: PublicArchive, accounts: list[str], now: datetime) -> datetime | None:
-    from igconnect.export.archive import from_iso, iso
-
-    if not accounts:
-        return None
-    row = public.db.execute(
-        "SELECT min(first_queried_at) FROM hashtag_queries "
-        f"WHERE account_id IN ({','.join('?' * len(accounts))}) AND first_queried_at > ?",
-        (*accounts, iso(now - HASHTAG_WINDOW)),
-    ).fetchone()
-    first = from_iso(row[0]) if row and row[0] else None
-    return first + HASHTAG_WINDOW if first else None
 
 
 def _report(job: HashtagJob, state: str, reason: str | None, rows: int = 0) -> ItemReport:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from igconnect.export.archive import iso
+from igconnect.export.archive import from_iso, iso
 from igconnect.redact import redact
 
 if TYPE_CHECKING:
@@ -201,6 +201,19 @@ class PublicArchive:
         for r in rows:
             out[r["account_id"]].add(r["hashtag"])
         return out
+
+    def next_free_slot(self, account_ids: Sequence[str], now: datetime) -> datetime | None:
+        """When the first of these accounts' hashtag slots frees (its oldest query in the 7 days
+        before `now` leaves the window); None when none of them queried in the window."""
+        if not account_ids:
+            return None
+        row = self.db.execute(
+            "SELECT min(first_queried_at) FROM hashtag_queries "
+            f"WHERE account_id IN ({','.join('?' * len(account_ids))}) AND first_queried_at > ?",
+            (*account_ids, iso(now - HASHTAG_WINDOW)),
+        ).fetchone()
+        oldest = from_iso(row[0]) if row else None
+        return oldest + HASHTAG_WINDOW if oldest else None
 
     def record_query(self, account_id: str, hashtag: str, at: datetime) -> None:
         """A query of `hashtag` by `account_id`; one already counted in the window stays as is

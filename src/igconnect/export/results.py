@@ -68,6 +68,22 @@ class ItemReport:
         }
 
 
+def collection_exit_code(
+    fetched: bool,
+    collected: int,
+    failed: int,
+    *,
+    nothing_to_do: ExitCode = ExitCode.NOTHING_COLLECTED,
+) -> ExitCode:
+    """A collecting run's exit code: a run from the archive alone is OK; nothing collected is 9,
+    or `nothing_to_do` when nothing was even tried; some failures beside successes are 8."""
+    if not fetched:
+        return ExitCode.OK
+    if not collected:
+        return ExitCode.NOTHING_COLLECTED if failed else nothing_to_do
+    return ExitCode.PARTIAL if failed else ExitCode.OK
+
+
 def broken_reason(connection: Any) -> str:
     """The reason an item of a broken connection carries (the summary says it once)."""
     from igconnect.connections.model import reconnect_hint
@@ -131,11 +147,9 @@ class KindResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        if not self.fetched:
-            return ExitCode.OK
-        if not self.collected:
-            return ExitCode.NOTHING_COLLECTED if self.items else ExitCode.OK
-        return ExitCode.PARTIAL if self.failed else ExitCode.OK
+        return collection_exit_code(
+            self.fetched, len(self.collected), len(self.failed), nothing_to_do=ExitCode.OK
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

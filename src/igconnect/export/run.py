@@ -137,11 +137,9 @@ class ExportResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        if not self.fetched:
-            return ExitCode.OK
-        if not self.collected:
-            return ExitCode.NOTHING_COLLECTED
-        return ExitCode.PARTIAL if self.failed else ExitCode.OK
+        from igconnect.export.results import collection_exit_code
+
+        return collection_exit_code(self.fetched, len(self.collected), len(self.failed))
 
 
 def parse_date(text: str, *, end: bool = False) -> datetime:
