@@ -159,19 +159,14 @@ def export_hashtags(runtime: Runtime, options: KindOptions) -> KindResult:
 
 
 def _alone(runtime: Runtime, kind: str, options: KindOptions) -> KindResult:
-    from igconnect.export.backup import backup_if_due, open_archive
-    from igconnect.export.runlock import export_lock
-    from igconnect.export.runlog import run_log
+    from igconnect.export.backup import backup_if_due
+    from igconnect.export.session import locked_run
 
     clock = options.clock or (lambda: datetime.now(UTC))
     fmt = _format(options.format, options.out, runtime.settings.get("export_format"))
     out = _single_file(runtime, kind, options.out, clock(), fmt)
-    with (
-        export_lock(runtime.paths.lock_dir, runtime.settings.get("export_lock_wait")),
-        run_log(runtime.paths.log_dir) as log_file,
-        open_archive(runtime, clock(), writes=options.fetch) as archive,
-    ):
-        result = kind_in_run(runtime, kind, options, archive, out, fmt, str(log_file))
+    with locked_run(runtime, clock(), writes=options.fetch) as (archive, log_file):
+        result = kind_in_run(runtime, kind, options, archive, out, fmt, log_file)
         warning = backup_if_due(runtime, archive, clock())
         if warning:
             result.warnings.append(warning)
@@ -417,10 +412,9 @@ def kinds_with_trackers(runtime: Runtime) -> list[str]:
 
 def export_all(runtime: Runtime, options: AllOptions) -> RunResult:
     """Every kind that has trackers, in one locked run: one archive, one log, one result."""
-    from igconnect.export.backup import backup_if_due, open_archive
+    from igconnect.export.backup import backup_if_due
     from igconnect.export.run import ExportOptions, prepare_stories, stories_in_run
-    from igconnect.export.runlock import export_lock
-    from igconnect.export.runlog import run_log
+    from igconnect.export.session import locked_run
 
     started = time.monotonic()
     clock = options.clock or (lambda: datetime.now(UTC))
@@ -437,16 +431,12 @@ def export_all(runtime: Runtime, options: AllOptions) -> RunResult:
     )
     prepared = prepare_stories(runtime, story_options) if "stories" in kinds else None
     run = RunResult([])
-    with (
-        export_lock(runtime.paths.lock_dir, runtime.settings.get("export_lock_wait")),
-        run_log(runtime.paths.log_dir) as log_file,
-        open_archive(runtime, now, writes=options.fetch) as archive,
-    ):
+    with locked_run(runtime, now, writes=options.fetch) as (archive, log_file):
         for kind in kinds:
             try:
                 if kind == "stories" and prepared is not None:
                     run.kinds.append(
-                        stories_in_run(runtime, story_options, prepared, archive, str(log_file))
+                        stories_in_run(runtime, story_options, prepared, archive, log_file)
                     )
                 else:
                     kind_options = KindOptions(
@@ -457,7 +447,7 @@ def export_all(runtime: Runtime, options: AllOptions) -> RunResult:
                     )
                     run.kinds.append(
                         kind_in_run(
-                            runtime, kind, kind_options, archive, files[kind], fmt, str(log_file)
+                            runtime, kind, kind_options, archive, files[kind], fmt, log_file
                         )
                     )
             except IgconnectError as exc:

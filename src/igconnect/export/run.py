@@ -267,18 +267,13 @@ def _account_trackers(
 # -- the run --------------------------------------------------------------------------------------
 def export_stories(runtime: Runtime, options: ExportOptions) -> ExportResult:
     """Collect (unless `fetch` is off), archive, and write the stories file. See docs/export.md."""
-    from igconnect.export.backup import backup_if_due, open_archive
-    from igconnect.export.runlock import export_lock
-    from igconnect.export.runlog import run_log
+    from igconnect.export.backup import backup_if_due
+    from igconnect.export.session import locked_run
 
     clock = options.clock or (lambda: datetime.now(UTC))
     prepared = prepare_stories(runtime, options)
-    with (
-        export_lock(runtime.paths.lock_dir, runtime.settings.get("export_lock_wait")),
-        run_log(runtime.paths.log_dir) as log_file,
-        open_archive(runtime, clock(), writes=options.fetch) as archive,
-    ):
-        result = stories_in_run(runtime, options, prepared, archive, str(log_file))
+    with locked_run(runtime, clock(), writes=options.fetch) as (archive, log_file):
+        result = stories_in_run(runtime, options, prepared, archive, log_file)
         backup_warning = backup_if_due(runtime, archive, clock())
         if backup_warning:
             log.info("%s", backup_warning)
